@@ -1,0 +1,27 @@
+/*
+ * num.h — the one checked parser for numbers and durations. No atoi, no
+ * unchecked sscanf anywhere else. Outputs are zeroed on entry.
+ */
+#ifndef APPROVERD_NUM_H
+#define APPROVERD_NUM_H
+
+#include <stdint.h>
+
+/* Decimal digits only (no sign, no spaces, no leading '+'), min..max. */
+int ad_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+	__attribute__((warn_unused_result));
+int ad_parse_u32(uint32_t *out, const char *s, uint32_t min, uint32_t max)
+	__attribute__((warn_unused_result));
+
+/*
+ * Duration "N" (seconds) or "Ns", "Nm", "Nh", "Nd"; result in seconds,
+ * at most AD_DURATION_MAX. "0" is allowed; empty, negative, overflow,
+ * trailing garbage and unknown units are AD_ERR_INVALID / AD_ERR_RANGE.
+ */
+#define AD_DURATION_MAX (366ULL * 24 * 3600)
+int ad_parse_duration(uint64_t *out_seconds, const char *s)
+	__attribute__((warn_unused_result));
+/* Shortest exact text for a duration: 1800 -> "30m", 90 -> "90s". */
+void ad_format_duration(char *out, unsigned long outlen, uint64_t seconds);
+
+#endif

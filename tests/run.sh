@@ -1,0 +1,74 @@
+#!/bin/sh
+# tests/run.sh — runs every test and ends with one line "N passed, N failed".
+#
+# Each test program prints TAP lines ("ok N - name" / "not ok N - name"):
+#   unit:        $O/tests/test_*            (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
+#   integration: tests/integration/*.sh      (run as root; each sets up its own
+#                                            mount namespace and temp dirs)
+#   fuzz:        tests/fuzz/smoke.sh         (each fuzzer briefly + its corpus)
+#   man:         tests/man-lint.sh
+# A program that exits non-zero without printing a "not ok" line counts as one
+# failure, so a crash can never pass. ONLY=unit|integration|fuzz|man narrows.
+set -u
+O=${O:-build}
+ONLY=${ONLY:-}
+top=$(cd "$(dirname "$0")/.." && pwd)
+logdir=$O/test-logs
+mkdir -p "$logdir"
+pass=0
+fail=0
+
+run_one() { # name, command...
+	name=$1; shift
+	log=$logdir/$(echo "$name" | tr '/ ' '__').log
+	"$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited $rc without reporting a failure" >>"$log"
+	fi
+	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name ran no test" >>"$log"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" -gt 0 ]; then
+		printf 'FAIL %-40s %d passed, %d failed (log: %s)\n' "$name" "$p" "$f" "$log"
+		grep '^not ok' "$log" | head -20 | sed 's/^/     /'
+		tail -n 30 "$log" | sed 's/^/     | /'
+	else
+		printf 'ok   %-40s %d passed\n' "$name" "$p"
+	fi
+}
+
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+if want unit; then
+	for t in "$O"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "unit/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP \
+			APPROVERD_TOP="$top" APPROVERD_BUILD="$O" "$t"
+	done
+fi
+if want integration; then
+	for t in "$top"/tests/integration/t_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "integration/$(basename "$t" .sh)" env APPROVERD_TOP="$top" \
+			APPROVERD_BUILD="$(cd "$O" && pwd)" sh "$t"
+	done
+fi
+if want fuzz; then
+	for f in "$O"/fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		run_one "fuzz/$(basename "$f")" sh "$top/tests/fuzz/smoke.sh" "$f"
+	done
+fi
+if want man && [ -f "$top/tests/man-lint.sh" ]; then
+	run_one "man/lint" sh "$top/tests/man-lint.sh"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
