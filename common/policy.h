@@ -1,0 +1,130 @@
+/*
+ * policy.h — policy.conf: roles, rules, [default] (DESIGN.md §5,
+ * docs/formats/policy.md, approverd.conf(5)).
+ *
+ * Invariants: the policy is read with ad_safe_read (§4.7); any error (unknown
+ * section or key, duplicate, bad pattern, bad quorum, unknown role, bad
+ * regex, bad duration) fails the whole load with "FILE:LINE: what is wrong";
+ * rules are matched in file order, first match wins, [default] last; one
+ * human counts once toward a quorum (§4.4).
+ */
+#ifndef APPROVERD_POLICY_H
+#define APPROVERD_POLICY_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdpat.h"
+#include "request.h"
+
+#define AD_POLICY_FILE_MAX (1024 * 1024)
+#define AD_NAME_MAX 64        /* role, rule and approver names */
+#define AD_QUORUM_MAX 32      /* largest total count in one require */
+#define AD_POLICY_RULES_MAX 4096
+#define AD_POLICY_ROLES_MAX 1024
+
+enum ad_action {
+	AD_ACTION_APPROVE = 0, /* needs the quorum in require */
+	AD_ACTION_ALLOW,       /* allowed without approval */
+	AD_ACTION_DENY,        /* refused, never approvable */
+};
+
+/* "allow", "deny", "approve". */
+const char *ad_action_name(enum ad_action a);
+
+struct ad_role {
+	char *name;
+	char **members;        /* NULL-terminated approver names */
+	size_t n_members;
+	unsigned line;
+};
+
+struct ad_quorum_term {
+	uint32_t count;        /* >= 1 */
+	size_t role;           /* index into ad_policy.roles */
+	char *role_name;
+};
+
+struct ad_rule {
+	char *name;            /* "default" for [default] */
+	unsigned line;         /* line of the section header, 0 if implicit */
+	enum ad_action action;
+	int has_command;
+	struct ad_cmdpat command;
+	char *command_text;    /* as written, "" if none */
+	struct ad_word runas;  /* default "*" */
+	char *runas_text;
+	char **services;       /* NULL-terminated; NULL = default (see doc) */
+	size_t n_services;
+	char **users;          /* NULL-terminated; NULL = anyone; "%g" = group */
+	size_t n_users;
+	struct ad_quorum_term *require;
+	size_t n_require;
+	char *require_text;    /* as written, "" if none */
+	unsigned require_line; /* line of 'require' (or of [default]'s) */
+	int has_ticket;
+	regex_t ticket;
+	char *ticket_text;     /* "" if none */
+	uint64_t max_ttl;      /* seconds, 0 = config max_approval_ttl */
+	char **affects;        /* NULL-terminated, may be empty */
+	size_t n_affects;
+};
+
+struct ad_policy {
+	char *path;
+	struct ad_role *roles;
+	size_t n_roles;
+	struct ad_rule *rules; /* file order, [default] not included */
+	size_t n_rules;
+	struct ad_rule def;    /* [default] */
+	struct ad_rule lookup_failed; /* deny rule "lookup-failed" (see below) */
+};
+
+/* Load path (absolute); err gets "FILE:LINE: what" or "FILE: reason". */
+int ad_policy_load(struct ad_policy **out, const char *path, char *err,
+		   size_t errlen) __attribute__((warn_unused_result));
+/* The same from text in memory (tests, fuzzer). */
+int ad_policy_parse(struct ad_policy **out, const char *file,
+		    const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void ad_policy_free(struct ad_policy *p);
+
+/*
+ * The first rule matching r (service, command path + argv[1..], runas_user,
+ * requester), else &p->def. Never NULL for a loaded policy. Group members in
+ * "users = %group" are resolved through NSS at match time; an NSS failure
+ * makes that rule not match (so a later, usually stricter rule applies).
+ */
+const struct ad_rule *ad_policy_match(const struct ad_policy *p,
+				      const struct ad_request *r);
+
+/* Role by name, NULL if none. */
+const struct ad_role *ad_policy_role(const struct ad_policy *p,
+				     const char *name);
+/* 1 if name is a member of any role. */
+int ad_policy_is_approver(const struct ad_policy *p, const char *name);
+
+/*
+ * Is the rule's quorum met by these approvers (names; duplicates and
+ * non-members ignored)? Each distinct human fills at most one slot of the
+ * whole quorum; the best assignment is searched (bipartite matching).
+ * Returns 1 met, 0 not met (missing gets "1 more from role sre"), or a
+ * negative ad_err. allow rules are always met; deny rules never
+ * (missing = "denied by policy").
+ */
+int ad_quorum_eval(const struct ad_rule *rule, const struct ad_policy *p,
+		   const char *const *approvers, size_t n, char *missing,
+		   size_t missing_len) __attribute__((warn_unused_result));
+
+/* "1 approval from role sre; ticket matching RE required". Returns 0 or
+ * AD_ERR_TOOBIG when cut short. */
+int ad_rule_requires_text(const struct ad_rule *rule, char *buf, size_t len);
+
+/* 1 if the rule needs no ticket or ticket matches its regex, else 0. */
+int ad_ticket_ok(const struct ad_rule *rule, const char *ticket);
+
+/* The rule's max_ttl, or fallback (config max_approval_ttl) if unset. */
+uint64_t ad_rule_max_ttl(const struct ad_rule *rule, uint64_t fallback);
+
+#endif
