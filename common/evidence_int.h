@@ -1,0 +1,76 @@
+/*
+ * evidence_int.h — internals shared by common/evidence_*.c and the evidence
+ * tests and fuzzer. Not for other parts: use evidence.h.
+ */
+#ifndef APPROVERD_EVIDENCE_INT_H
+#define APPROVERD_EVIDENCE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "evidence.h"
+
+#define AD_EV_DUMP_FLAGS                                                       \
+	(JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
+#define AD_EV_TIME_LEN 27 /* 2026-11-29T08:31:02.123456Z */
+#define AD_EV_SIG_HEX (crypto_sign_BYTES * 2 + 1)
+
+/* Where a chain stands after its last valid line. */
+struct ad_ev_chain {
+	uint64_t seq;                       /* last seq, 0 = empty */
+	uint8_t head[AD_EVIDENCE_HASH_LEN]; /* hash of the last line */
+	uint64_t line;                      /* lines consumed */
+	uint64_t checkpoints;
+	uint64_t last_cp_seq;
+};
+
+/*
+ * Check one line (without its newline) as the next record of ch. On 0, ch
+ * advances and *rec_out (if rec_out) holds the parsed record (caller
+ * decrefs). On error, why names the problem; *unparsable is set when the
+ * bytes are not a JSON object at all (a torn write if it is the last line).
+ */
+int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
+                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
+                     char *why, size_t whylen);
+
+/* BLAKE2b-256 of bytes. */
+void ad_ev_hash(uint8_t out[AD_EVIDENCE_HASH_LEN], const void *p, size_t n);
+void ad_ev_hex(char out[AD_EVIDENCE_HASH_HEX],
+               const uint8_t in[AD_EVIDENCE_HASH_LEN]);
+
+/* Strict RFC 3339 UTC with microseconds, AD_EV_TIME_LEN chars. */
+int ad_ev_time_valid(const char *s);
+void ad_ev_time_format(char out[AD_EV_TIME_LEN + 1], const struct timespec *ts);
+
+/* The exact bytes a checkpoint signature covers (docs/formats/evidence.md).
+ * out must hold AD_EV_SIGMSG_MAX bytes; returns the length. */
+#define AD_EV_SIGMSG_MAX                                                       \
+	(sizeof(AD_EVIDENCE_DOMAIN) + 8 + 32 + 4 + AD_EV_TIME_LEN +            \
+	 crypto_sign_PUBLICKEYBYTES)
+size_t ad_ev_sigmsg(uint8_t *out, uint64_t count,
+                    const uint8_t head[AD_EVIDENCE_HASH_LEN], const char *time,
+                    const uint8_t pk[crypto_sign_PUBLICKEYBYTES]);
+
+/* Scan an open fd from its start. */
+struct ad_ev_scan {
+	const uint8_t *host_pk; /* in: NULL = no signature checks */
+	ad_evidence_cb cb;      /* in: called per record, may be NULL */
+	void *arg;
+	uint64_t limit;        /* in: stop after this many records, 0 = all */
+	int tolerate_torn;     /* in: a torn last line is not an error */
+	struct ad_ev_chain ch; /* out */
+	uint64_t good_off;     /* out: end of the last valid line */
+	int torn;              /* out: last line was torn (see why) */
+	uint64_t torn_len;     /* out: its length (bytes to the end) */
+	int cb_rc;             /* out: non-zero return of cb */
+	struct ad_verify_report rep; /* out */
+};
+int ad_ev_scan_fd(int fd, struct ad_ev_scan *s);
+
+/* Fill the summary fields of s->rep from s->ch. */
+void ad_ev_scan_summary(struct ad_ev_scan *s);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * evidence_line.c — checking one evidence line as the next link of a chain.
+ *
+ * Invariants: a line is accepted only if it is exactly the canonical compact
+ * ASCII dump of its JSON object (so one record has one byte form), its first
+ * keys are seq, time, event, prev in that order, seq is the previous seq + 1,
+ * prev is the hash of the previous line, the event is known, and a
+ * checkpoint has exactly count = seq - 1, head = prev and (with a host key)
+ * a valid Ed25519 signature over ad_ev_sigmsg().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "evidence_int.h"
+
+static const char *const known_events[] = {
+    "request", "approval", "denial",    "approved",   "consume",
+    "result",  "expire",   "withdraw",  "checkpoint", "start",
+    "stop",    "reload",   "recovered",
+};
+
+int ad_evidence_event_known(const char *name)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < sizeof(known_events) / sizeof(known_events[0]);
+	     i++)
+		if (strcmp(name, known_events[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void ad_ev_hash(uint8_t out[AD_EVIDENCE_HASH_LEN], const void *p, size_t n)
+{
+	crypto_generichash(out, AD_EVIDENCE_HASH_LEN, p, n, NULL, 0);
+}
+
+void ad_ev_hex(char out[AD_EVIDENCE_HASH_HEX],
+               const uint8_t in[AD_EVIDENCE_HASH_LEN])
+{
+	sodium_bin2hex(out, AD_EVIDENCE_HASH_HEX, in, AD_EVIDENCE_HASH_LEN);
+}
+
+static int digits_in(const char *s, int a, int b, int lo, int hi)
+{
+	int v = 0;
+	for (int i = a; i < b; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= lo && v <= hi;
+}
+
+int ad_ev_time_valid(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	if (strlen(s) != AD_EV_TIME_LEN)
+		return 0;
+	for (size_t i = 0; i < AD_EV_TIME_LEN; i++)
+		if (shape[i] != 'd' && s[i] != shape[i])
+			return 0;
+	return digits_in(s, 0, 4, 1970, 9999) && digits_in(s, 5, 7, 1, 12) &&
+	       digits_in(s, 8, 10, 1, 31) && digits_in(s, 11, 13, 0, 23) &&
+	       digits_in(s, 14, 16, 0, 59) && digits_in(s, 17, 19, 0, 60) &&
+	       digits_in(s, 20, 26, 0, 999999);
+}
+
+void ad_ev_time_format(char out[AD_EV_TIME_LEN + 1], const struct timespec *ts)
+{
+	struct tm tm;
+	char date[32];
+	time_t t = ts->tv_sec;
+
+	memset(&tm, 0, sizeof(tm));
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), "%.19s.%06uZ", date,
+	         (unsigned)((ts->tv_nsec / 1000) % 1000000));
+	memcpy(out, tmp, AD_EV_TIME_LEN);
+	out[AD_EV_TIME_LEN] = '\0';
+}
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)(v & 0xff);
+}
+
+size_t ad_ev_sigmsg(uint8_t *out, uint64_t count,
+                    const uint8_t head[AD_EVIDENCE_HASH_LEN], const char *time,
+                    const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+{
+	size_t n = 0, tl = strnlen(time, AD_EV_TIME_LEN);
+
+	memcpy(out, AD_EVIDENCE_DOMAIN,
+	       sizeof(AD_EVIDENCE_DOMAIN)); /* with NUL */
+	n += sizeof(AD_EVIDENCE_DOMAIN);
+	put_be(out + n, count, 8);
+	n += 8;
+	memcpy(out + n, head, AD_EVIDENCE_HASH_LEN);
+	n += AD_EVIDENCE_HASH_LEN;
+	put_be(out + n, tl, 4);
+	n += 4;
+	memcpy(out + n, time, tl);
+	n += tl;
+	memcpy(out + n, pk, crypto_sign_PUBLICKEYBYTES);
+	return n + crypto_sign_PUBLICKEYBYTES;
+}
+
+static int fail(int rc, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(int rc, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int is_lower_hex(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The n-th key of obj in stored order must be want; returns its value. */
+static json_t *key_at(json_t *obj, void **it, const char *want)
+{
+	if (!*it || strcmp(json_object_iter_key(*it), want) != 0)
+		return NULL;
+	json_t *v = json_object_iter_value(*it);
+	*it = json_object_iter_next(obj, *it);
+	return v;
+}
+
+static int parse_canonical(const char *line, size_t len, json_t **out,
+                           int *unparsable, char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *rec;
+	char *re;
+	int same;
+
+	*out = NULL;
+	if (memchr(line, '\0', len)) {
+		*unparsable = 1;
+		return fail(AD_ERR_INVALID, why, whylen, "contains a NUL byte");
+	}
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec || !json_is_object(rec)) {
+		*unparsable = 1;
+		json_decref(rec);
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "not a JSON object (%s)",
+		            rec ? "other JSON value" : jerr.text);
+	}
+	re = json_dumps(rec, AD_EV_DUMP_FLAGS);
+	same = re && strlen(re) == len && memcmp(re, line, len) == 0;
+	free(re);
+	if (!same) {
+		json_decref(rec);
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "not in canonical form (compact ASCII JSON)");
+	}
+	*out = rec;
+	return 0;
+}
+
+static int check_seq(const struct ad_ev_chain *ch, json_t *v, char *why,
+                     size_t whylen)
+{
+	json_int_t seq;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "first key must be seq, an integer >= 1");
+	seq = json_integer_value(v);
+	if ((uint64_t)seq == ch->seq + 1)
+		return 0;
+	if ((uint64_t)seq <= ch->seq)
+		return fail(AD_ERR_CHAIN, why, whylen,
+		            "seq %lld after seq %llu: reordered or duplicated",
+		            (long long)seq, (unsigned long long)ch->seq);
+	return fail(AD_ERR_CHAIN, why, whylen,
+	            "seq gap: expected %llu, found %lld (records deleted?)",
+	            (unsigned long long)(ch->seq + 1), (long long)seq);
+}
+
+static int check_header(const struct ad_ev_chain *ch, json_t *rec, void **it,
+                        const char **event, char *why, size_t whylen)
+{
+	char head_hex[AD_EVIDENCE_HASH_HEX];
+	json_t *v;
+	int r;
+
+	*it = json_object_iter(rec);
+	if ((r = check_seq(ch, key_at(rec, it, "seq"), why, whylen)) != 0)
+		return r;
+	v = key_at(rec, it, "time");
+	if (!json_is_string(v) || !ad_ev_time_valid(json_string_value(v)))
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "second key must be time, RFC 3339 UTC with "
+		            "microseconds");
+	v = key_at(rec, it, "event");
+	if (!json_is_string(v) ||
+	    !ad_evidence_event_known(json_string_value(v)))
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "third key must be event, a known event name");
+	*event = json_string_value(v);
+	v = key_at(rec, it, "prev");
+	if (!json_is_string(v) || !is_lower_hex(json_string_value(v), 64))
+		return fail(AD_ERR_INVALID, why, whylen,
+		            "fourth key must be prev, 64 lowercase hex digits");
+	ad_ev_hex(head_hex, ch->head);
+	if (strcmp(head_hex, json_string_value(v)) != 0)
+		return fail(AD_ERR_CHAIN, why, whylen,
+		            "prev does not match the hash of line %llu "
+		            "(edited, deleted or reordered)",
+		            (unsigned long long)ch->line);
+	return 0;
+}
+
+static int check_signature(const struct ad_ev_chain *ch, json_t *rec,
+                           const char *sig_hex, const uint8_t *host_pk)
+{
+	uint8_t sig[crypto_sign_BYTES], msg[AD_EV_SIGMSG_MAX];
+	const char *time = json_string_value(json_object_get(rec, "time"));
+	size_t n;
+
+	if (sodium_hex2bin(sig, sizeof(sig), sig_hex, strlen(sig_hex), NULL,
+	                   NULL, NULL) != 0)
+		return AD_ERR_INVALID;
+	n = ad_ev_sigmsg(msg, ch->seq, ch->head, time, host_pk);
+	if (crypto_sign_verify_detached(sig, msg, n, host_pk) != 0)
+		return AD_ERR_BAD_SIGNATURE;
+	return 0;
+}
+
+static int check_checkpoint(const struct ad_ev_chain *ch, json_t *rec, void *it,
+                            const uint8_t *host_pk, char *why, size_t whylen)
+{
+	json_t *count = key_at(rec, &it, "count");
+	json_t *head = key_at(rec, &it, "head");
+	json_t *sig = key_at(rec, &it, "signature");
+
+	if (!json_is_integer(count) || !json_is_string(head) ||
+	    !json_is_string(sig) || it != NULL)
+		return fail(AD_ERR_CHECKPOINT, why, whylen,
+		            "checkpoint must have exactly count, head, "
+		            "signature after prev");
+	if ((uint64_t)json_integer_value(count) != ch->seq ||
+	    json_integer_value(count) < 0)
+		return fail(AD_ERR_CHECKPOINT, why, whylen,
+		            "checkpoint count %lld but %llu records precede it "
+		            "(truncated or spliced)",
+		            (long long)json_integer_value(count),
+		            (unsigned long long)ch->seq);
+	if (strcmp(json_string_value(head),
+	           json_string_value(json_object_get(rec, "prev"))) != 0)
+		return fail(AD_ERR_CHECKPOINT, why, whylen,
+		            "checkpoint head does not match the chain");
+	if (!is_lower_hex(json_string_value(sig), crypto_sign_BYTES * 2))
+		return fail(AD_ERR_CHECKPOINT, why, whylen,
+		            "checkpoint signature must be %d lowercase hex "
+		            "digits",
+		            crypto_sign_BYTES * 2);
+	if (host_pk &&
+	    check_signature(ch, rec, json_string_value(sig), host_pk) != 0)
+		return fail(AD_ERR_CHECKPOINT, why, whylen,
+		            "checkpoint signature does not verify with the "
+		            "host key");
+	return 0;
+}
+
+int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
+                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
+                     char *why, size_t whylen)
+{
+	json_t *rec = NULL;
+	const char *event = NULL;
+	void *it = NULL;
+	int r;
+
+	if (rec_out)
+		*rec_out = NULL;
+	*unparsable = 0;
+	if (len >= AD_EVIDENCE_LINE_MAX)
+		return fail(AD_ERR_TOOBIG, why, whylen,
+		            "line longer than %d bytes",
+		            AD_EVIDENCE_LINE_MAX - 1);
+	if ((r = parse_canonical(line, len, &rec, unparsable, why, whylen)) !=
+	    0)
+		return r;
+	r = check_header(ch, rec, &it, &event, why, whylen);
+	if (r == 0 && strcmp(event, "checkpoint") == 0)
+		r = check_checkpoint(ch, rec, it, host_pk, why, whylen);
+	if (r != 0) {
+		json_decref(rec);
+		return r;
+	}
+	ch->seq++;
+	ch->line++;
+	ad_ev_hash(ch->head, line, len);
+	if (strcmp(event, "checkpoint") == 0) {
+		ch->checkpoints++;
+		ch->last_cp_seq = ch->seq;
+	}
+	if (rec_out)
+		*rec_out = rec;
+	else
+		json_decref(rec);
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * fuzz_evidence.c — libFuzzer target for the evidence reader: the input is
+ * an evidence file, scanned from a memfd (no file is written) with a fixed
+ * host key, every accepted record also rendered in syslog form; then the
+ * first line alone is checked as a record with ad_ev_check_line.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "evidence_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int fd = -1;
+static uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+static int kv_cb(void *arg, const json_t *rec)
+{
+	char *kv = ad_evidence_kv(rec, "00");
+	size_t *n = arg;
+
+	if (kv) {
+		for (const char *c = kv; *c; c++)
+			if ((unsigned char)*c < 0x20 ||
+			    (unsigned char)*c >= 0x7f)
+				abort(); /* a control byte would reach syslog */
+		free(kv);
+	}
+	++*n;
+	return 0;
+}
+
+static void init(void)
+{
+	uint8_t seed[32], sk[crypto_sign_SECRETKEYBYTES];
+
+	if (sodium_init() < 0)
+		abort();
+	memset(seed, 7, sizeof(seed)); /* the host key of the test fixtures */
+	crypto_sign_seed_keypair(pk, sk, seed);
+	fd = memfd_create("fuzz_evidence", MFD_CLOEXEC);
+	if (fd < 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ad_ev_scan s;
+	struct ad_ev_chain ch;
+	char why[AD_EVIDENCE_WHY_MAX];
+	const uint8_t *nl;
+	size_t n = 0;
+	int unparsable;
+
+	if (fd < 0)
+		init();
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+		abort();
+	memset(&s, 0, sizeof(s));
+	s.host_pk = pk;
+	s.cb = kv_cb;
+	s.arg = &n;
+	s.tolerate_torn = size & 1;
+	if (ad_ev_scan_fd(fd, &s) == 0 && n != s.ch.seq)
+		abort(); /* every accepted record reached the callback */
+	memset(&ch, 0, sizeof(ch));
+	nl = memchr(data, '\n', size);
+	ad_ev_check_line(&ch, (const char *)data,
+	                 nl ? (size_t)(nl - data) : size, pk, NULL, &unparsable,
+	                 why, sizeof(why));
+	return 0;
+}
