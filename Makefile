@@ -121,7 +121,7 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNITS) $(FUZZERS)
 	@O=$(O) sh tests/run.sh
 
-check-unit: $(UNITS)
+check-unit: all $(UNITS)
 	@O=$(O) ONLY=unit sh tests/run.sh
 
 check-integration: all
@@ -154,3 +154,15 @@ clean:
 	rm -rf $(O) $(O)-asan
 
 -include $(shell find $(O)/obj $(O)/fuzzobj -name '*.d' 2>/dev/null)
+
+# deb: Debian packages built by dpkg-buildpackage from a copy of the tree
+# (packaging/debian becomes debian/); the .deb files end up in $(O)/deb.
+DEBSRC = $(O)/deb/src/approverd-$(VERSION)
+deb:
+	rm -rf $(O)/deb && mkdir -p $(DEBSRC)
+	tar -cf - --exclude=.git --exclude='./build' --exclude='./build-*' \
+	  --exclude='./$(O)' . | tar -xf - -C $(DEBSRC)
+	cp -R packaging/debian $(DEBSRC)/debian
+	cd $(DEBSRC) && dpkg-buildpackage -us -uc -b
+	mv $(O)/deb/src/*.deb $(O)/deb/src/*.buildinfo $(O)/deb/src/*.changes $(O)/deb/
+	@ls $(O)/deb/*.deb

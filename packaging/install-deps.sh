@@ -2,7 +2,7 @@
 # Install the Debian 12 packages approverd needs to build and test, only when
 # some are missing (fast no-op otherwise). Needs root when it installs.
 set -eu
-PKGS="build-essential pkg-config clang libclang-rt-14-dev libpam0g-dev sudo
+PKGS="build-essential pkg-config dpkg-dev debhelper fakeroot lintian clang libclang-rt-14-dev libpam0g-dev sudo
 libsodium-dev libcurl4-openssl-dev libjansson-dev libinih-dev libcmocka-dev
 pamtester libpam-wrapper libpamtest0-dev mandoc util-linux python3 procps
 openssh-server openssh-client"

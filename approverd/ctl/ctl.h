@@ -27,6 +27,7 @@ typedef int (*ctl_cmd_fn)(int argc, char **argv);
 /* One declaration per subcommand (keep alphabetical). */
 int ctl_approve(int argc, char **argv);
 int ctl_deny(int argc, char **argv);
+int ctl_doctor(int argc, char **argv);
 int ctl_health(int argc, char **argv);
 int ctl_keygen(int argc, char **argv);
 int ctl_list(int argc, char **argv);

@@ -20,6 +20,7 @@ struct ctl_cmd {
 static const struct ctl_cmd cmds[] = {
 	{"approve", ctl_approve, "sign and submit an approval for a request"},
 	{"deny", ctl_deny, "sign and submit a denial for a request"},
+	{"doctor", ctl_doctor, "check this host's installation"},
 	{"health", ctl_health, "check that approverd answers"},
 	{"keygen", ctl_keygen, "create an approver key pair"},
 	{"list", ctl_list, "list pending (or all) requests"},
