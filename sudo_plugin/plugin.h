@@ -1,0 +1,60 @@
+/*
+ * plugin.h — internals shared by the files of sudo_approverd.so (the entry
+ * file entry.c holds only the two exported structs).
+ *
+ * Invariants (DESIGN.md §4.2, §4.3):
+ *  - approval_open() never returns 0 (sudo would silently drop the plugin);
+ *    approval_check() returns 1 for an AI subject only when ad_gate_run()
+ *    said allowed (durable consume first); every error path returns 0 or -1.
+ *  - A human (not in [subjects]) gets 1 without any daemon contact.
+ *  - Nothing here exits, prints to stdout, or changes sudo's openlog() state;
+ *    messages go through sudo's plugin printf.
+ */
+#ifndef APPROVERD_SUDO_PLUGIN_H
+#define APPROVERD_SUDO_PLUGIN_H
+
+#include <sudo_plugin.h>
+
+#include "request.h"
+
+#define AD_SUDO_DEFAULT_CONFIG "/etc/approverd/approverd.conf"
+#define AD_SUDO_MSG_MAX 2048
+#define AD_SUDO_PATH_MAX 4096
+
+/* What the approval check leaves for the audit plugin's close(). */
+struct ad_sudo_shared {
+	char id[AD_ID_MAX];            /* approved AI request, "" if none */
+	char socket[AD_SUDO_PATH_MAX]; /* daemon socket to report to */
+};
+extern struct ad_sudo_shared ad_sudo_shared;
+
+/* approval.c */
+int approval_open(unsigned int version, sudo_conv_t conversation,
+                  sudo_printf_t sudo_plugin_printf, char *const settings[],
+                  char *const user_info[], int submit_optind,
+                  char *const submit_argv[], char *const submit_envp[],
+                  char *const plugin_options[], const char **errstr);
+void approval_close(void);
+int approval_check(char *const command_info[], char *const run_argv[],
+                   char *const run_envp[], const char **errstr);
+int approval_show_version(int verbose);
+
+/* audit.c */
+int audit_open(unsigned int version, sudo_conv_t conversation,
+               sudo_printf_t sudo_plugin_printf, char *const settings[],
+               char *const user_info[], int submit_optind,
+               char *const submit_argv[], char *const submit_envp[],
+               char *const plugin_options[], const char **errstr);
+void audit_close(int status_type, int status);
+
+/* say.c: "sudo_approverd: MSG" on sudo's stderr via the plugin printf
+ * (never stdout: a command's output stays clean), and to syslog
+ * (LOG_AUTHPRIV) with every untrusted byte escaped. */
+void say_set_printf(sudo_printf_t fn);
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line already prefixed by its author (the gate's "approverd: ..."). */
+void say_line(const char *msg);
+void say_log(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
