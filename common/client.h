@@ -59,4 +59,15 @@ int ad_client_consume(struct ad_client *c, const char *id, pid_t pid,
 int ad_client_result(struct ad_client *c, const char *id, int exit_status,
 		     int sig) __attribute__((warn_unused_result));
 
+/*
+ * Added by the daemon engineer (additive; existing signatures unchanged):
+ * health check and a raw call for approverctl and doctor. reply is the
+ * daemon's JSON object (caller json_decref's it) when 0 is returned; on an
+ * error reply, why gets the daemon's message. docs/PROTOCOL.md lists ops.
+ */
+int ad_client_health(struct ad_client *c, json_t **reply)
+	__attribute__((warn_unused_result));
+int ad_client_call(struct ad_client *c, const json_t *msg, json_t **reply,
+		   char *why, size_t whylen) __attribute__((warn_unused_result));
+
 #endif

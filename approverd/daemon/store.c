@@ -1,0 +1,246 @@
+/*
+ * store.c — the daemon's table of requests and of accepted tokens.
+ *
+ * Invariants: ids are random ("R-XXXX-XXXX", 32 random bits) and unique in
+ * the table; lookups never trust the caller's string beyond a bounded
+ * compare; JSON built here is only ever sent after the state it shows is
+ * durable (callers guarantee it, see daemon.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "error.h"
+
+struct dreq *store_find(struct daemon *d, const char *id)
+{
+	for (struct dreq *q = d->reqs; q != NULL; q = q->next)
+		if (strncmp(q->req.id, id, AD_ID_MAX) == 0)
+			return q;
+	return NULL;
+}
+
+/* A re-run matches a pending or approved-unconsumed request (§3 step 3). */
+struct dreq *store_find_exec(struct daemon *d, uint32_t uid,
+			     const uint8_t exec_digest[AD_DIGEST_LEN])
+{
+	for (struct dreq *q = d->reqs; q != NULL; q = q->next)
+		if (q->req.uid == uid &&
+		    (q->state == AD_STATE_PENDING || q->state == AD_STATE_APPROVED) &&
+		    sodium_memcmp(q->exec_digest, exec_digest, AD_DIGEST_LEN) == 0)
+			return q;
+	return NULL;
+}
+
+size_t store_pending_of(const struct daemon *d, uint32_t uid)
+{
+	size_t n = 0;
+
+	for (const struct dreq *q = d->reqs; q != NULL; q = q->next)
+		if (q->req.uid == uid && q->state == AD_STATE_PENDING)
+			n++;
+	return n;
+}
+
+int store_new_id(struct daemon *d, char out[AD_ID_MAX])
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint8_t r[4];
+
+		randombytes_buf(r, sizeof(r));
+		snprintf(out, AD_ID_MAX, "R-%02X%02X-%02X%02X", r[0], r[1], r[2],
+			 r[3]);
+		if (store_find(d, out) == NULL)
+			return 0;
+	}
+	out[0] = '\0';
+	return AD_ERR_LIMIT;
+}
+
+int store_is_final(enum ad_state s)
+{
+	return s != AD_STATE_PENDING;
+}
+
+void store_free_all(struct daemon *d)
+{
+	struct dreq *q = d->reqs, *next;
+
+	for (; q != NULL; q = next) {
+		next = q->next;
+		ad_request_free(&q->req);
+		free(q->requires);
+		free(q->reason);
+		json_decref(q->affects);
+		free(q->appr);
+		free(q);
+	}
+	d->reqs = NULL;
+	d->n_reqs = 0;
+	free(d->seen);
+	d->seen = NULL;
+	d->n_seen = d->seen_next = 0;
+}
+
+static char *approver_names(const struct dreq *q)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < q->n_appr; i++)
+		len += strlen(q->appr[i].name) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < q->n_appr; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, q->appr[i].name);
+	}
+	return s;
+}
+
+int store_decision(struct ad_decision *out, const struct dreq *q)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", q->req.id);
+	out->state = q->state;
+	out->rule = strdup(q->req.rule ? q->req.rule : "");
+	out->requires = strdup(q->requires ? q->requires : "");
+	out->reason = strdup(q->reason ? q->reason : "");
+	out->approvers = approver_names(q);
+	out->not_after = q->state == AD_STATE_APPROVED ? q->not_after : 0;
+	out->expires = q->state == AD_STATE_PENDING ? q->expires : 0;
+	if (!out->rule || !out->requires || !out->reason || !out->approvers) {
+		ad_decision_free(out);
+		return AD_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static json_t *approvals_json(const struct dreq *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < q->n_appr; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "approver",
+				      q->appr[i].name, "user", q->appr[i].user,
+				      "key_id", q->appr[i].key_id, "not_after",
+				      (json_int_t)q->appr[i].not_after);
+		if (o == NULL || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* The `show` object: what approverctl show --json prints and sign reads. */
+json_t *store_show_json(const struct dreq *q)
+{
+	char dh[AD_DIGEST_HEX], eh[AD_DIGEST_HEX];
+	json_t *o;
+
+	ad_digest_hex(dh, q->digest);
+	ad_digest_hex(eh, q->exec_digest);
+	o = json_pack("{s:o?, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I,"
+		      " s:o?, s:O?}",
+		      "request", ad_request_to_json(&q->req), "digest", dh,
+		      "exec_digest", eh, "state", ad_state_name(q->state),
+		      "requires", q->requires ? q->requires : "",
+		      "reason", q->reason ? q->reason : "",
+		      "max_ttl", (json_int_t)q->max_ttl,
+		      "expires", (json_int_t)q->expires,
+		      "not_after", (json_int_t)q->not_after,
+		      "uses_left", (json_int_t)q->uses_left,
+		      "approvals", approvals_json(q), "affects", q->affects);
+	return o;
+}
+
+static json_t *argv_json(const struct ad_strv *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < v->n; i++)
+		if (json_array_append_new(a, json_string(v->v[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* One line of `list`. */
+json_t *store_summary_json(const struct dreq *q, uint64_t now)
+{
+	uint64_t created = q->req.created_us / 1000000;
+
+	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o?, s:s,"
+			 " s:s, s:I, s:I, s:I, s:s}",
+			 "id", q->req.id, "state", ad_state_name(q->state),
+			 "requester", q->req.requester, "uid", (json_int_t)q->req.uid,
+			 "sponsor", q->req.sponsor, "service", q->req.service,
+			 "runas", q->req.runas_user, "command", q->req.command,
+			 "argv", argv_json(&q->req.argv), "rule", q->req.rule,
+			 "requires", q->requires ? q->requires : "",
+			 "age", (json_int_t)(now > created ? now - created : 0),
+			 "expires", (json_int_t)q->expires,
+			 "approvals", (json_int_t)q->n_appr,
+			 "ticket", q->req.ticket);
+}
+
+int store_seen(const struct daemon *d, const uint8_t h[AD_DIGEST_LEN])
+{
+	for (size_t i = 0; i < d->n_seen; i++)
+		if (sodium_memcmp(d->seen[i], h, AD_DIGEST_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* A bounded ring: a token older than D_SEEN_MAX accepted tokens has long
+ * expired (not_after is capped by max_ttl), so forgetting it is safe. */
+void store_remember(struct daemon *d, const uint8_t h[AD_DIGEST_LEN])
+{
+	if (d->seen == NULL &&
+	    (d->seen = calloc(D_SEEN_MAX, AD_DIGEST_LEN)) == NULL)
+		return;
+	memcpy(d->seen[d->seen_next], h, AD_DIGEST_LEN);
+	d->seen_next = (d->seen_next + 1) % D_SEEN_MAX;
+	if (d->n_seen < D_SEEN_MAX)
+		d->n_seen++;
+}
+
+/* Finished requests that nobody can act on any more. */
+static int prunable(const struct dreq *q)
+{
+	return q->state != AD_STATE_PENDING && q->state != AD_STATE_APPROVED &&
+	       !(q->state == AD_STATE_CONSUMED && q->results_owed > 0);
+}
+
+/* Keep memory bounded: beyond D_KEEP_MAX requests, forget the oldest
+ * finished ones (the evidence file keeps them). Newest are first. */
+void store_prune(struct daemon *d)
+{
+	struct dreq **pp = &d->reqs;
+	size_t seen = 0;
+
+	if (d->n_reqs <= D_KEEP_MAX)
+		return;
+	while (*pp != NULL && d->n_reqs > D_KEEP_MAX) {
+		struct dreq *q = *pp;
+
+		if (++seen > D_KEEP_MAX / 2 && prunable(q)) {
+			*pp = q->next;
+			ad_request_free(&q->req);
+			free(q->requires);
+			free(q->reason);
+			json_decref(q->affects);
+			free(q->appr);
+			free(q);
+			d->n_reqs--;
+			continue;
+		}
+		pp = &q->next;
+	}
+}

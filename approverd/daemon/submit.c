@@ -1,0 +1,272 @@
+/*
+ * submit.c — the `submit` op: a signed approval or denial token.
+ *
+ * Invariants (DESIGN.md §4.4, §4.5):
+ *  - The token is checked by ad_token_verify() against the request's own
+ *    host, id and request digest before any of its fields is trusted.
+ *  - Separation of duties: the key's human (`user=`) is neither the
+ *    requester nor the sponsor (AD_ERR_SELF_APPROVAL); the key's name must
+ *    be a member of a role the rule requires; one human counts once.
+ *  - not_after never exceeds the request's expiry nor now + the rule's
+ *    max_ttl (AD_ERR_TTL).
+ *  - A token counts at most once: the hash of its key id and nonce is
+ *    remembered (and replayed from the evidence after a restart).
+ *  - Every submission, counted or refused, is recorded with the
+ *    submitter's uid and why; a counted denial denies at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "keys.h"
+#include "policy.h"
+#include "proto.h"
+#include "runtime.h"
+#include "token.h"
+
+struct vote {
+	struct ad_statement st;
+	const struct ad_pubkey *signer;
+	struct dreq *q;
+	int decision;            /* AD_DECISION_APPROVE / _DENY / 0 unknown */
+	uint8_t hash[AD_DIGEST_LEN];
+	const char *why;         /* why not counted, NULL when counted */
+	int err;                 /* the ad_err for the reply */
+};
+
+static json_t *vote_record(const struct vote *v, const struct conn *c,
+			   int counted)
+{
+	char kid[AD_KEYID_HEX] = "", th[AD_DIGEST_HEX], denied[400];
+	json_t *rec = journal_record(v->decision == AD_DECISION_DENY ?
+				     "denial" : "approval",
+				     v->q ? v->q->req.id : v->st.request_id);
+
+	if (v->signer)
+		ad_key_id_hex(kid, v->signer->key_id);
+	if (rec == NULL || json_object_update_new(rec, json_pack(
+		"{s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:s, s:I}",
+		"approver", v->signer ? v->signer->name : "",
+		"user", v->signer ? v->signer->user : "", "key_id", kid,
+		"not_after", (json_int_t)v->st.not_after,
+		"comment", v->st.comment, "submitter_uid", (json_int_t)c->uid,
+		"counted", counted, "why", counted ? "" : v->why,
+		"uses", (json_int_t)v->st.uses)) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	ad_digest_hex(th, v->hash);
+	snprintf(denied, sizeof(denied), "denied by %s%s%s",
+		 v->signer ? v->signer->name : "?", v->st.comment[0] ? ": " : "",
+		 v->st.comment);
+	if (counted && (json_object_set_new(rec, "token_hash", json_string(th)) ||
+			(v->decision == AD_DECISION_DENY &&
+			 json_object_set_new(rec, "why_denied", json_string(
+				 denied))))) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/* Record a refused submission and answer with its error. */
+static int refuse(struct daemon *d, struct conn *c, struct vote *v, int err,
+		  const char *why)
+{
+	json_t *rec;
+	int r;
+
+	v->why = why;
+	rec = vote_record(v, c, 0);
+	r = rec ? journal_commit(d, rec) : AD_ERR_NOMEM;
+	json_decref(rec);
+	if (r != 0)
+		return conn_send_error(d, c, r, "evidence could not be written; "
+				       "token not considered");
+	return conn_send_error(d, c, err, "%s", why);
+}
+
+static const struct ad_rule *rule_of(const struct daemon *d,
+				     const struct dreq *q)
+{
+	const struct ad_policy *p = d->rt->pol;
+
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (strcmp(p->rules[i].name, q->req.rule) == 0)
+			return &p->rules[i];
+	return strcmp(p->def.name, q->req.rule) == 0 ? &p->def : NULL;
+}
+
+static int in_required_role(const struct daemon *d, const struct ad_rule *rule,
+			    const char *name)
+{
+	for (size_t i = 0; i < rule->n_require; i++) {
+		const struct ad_role *role = &d->rt->pol->roles[rule->require[i].role];
+
+		for (size_t m = 0; m < role->n_members; m++)
+			if (strcmp(role->members[m], name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Separation of duties, eligibility, state and lifetime; why on refusal. */
+static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
+{
+	const struct ad_request *r = &v->q->req;
+	const struct ad_rule *rule = rule_of(d, v->q);
+	uint64_t now = d_now(d);
+
+	if (strcmp(v->signer->user, r->requester) == 0 ||
+	    (r->sponsor[0] && strcmp(v->signer->user, r->sponsor) == 0)) {
+		snprintf(why, wl, "key %s belongs to %s, the %s of %s",
+			 v->signer->name, v->signer->user,
+			 strcmp(v->signer->user, r->requester) == 0 ?
+			 "requester" : "sponsor", r->id);
+		return AD_ERR_SELF_APPROVAL;
+	}
+	if (rule == NULL || !in_required_role(d, rule, v->signer->name)) {
+		snprintf(why, wl, "approver %s is not in a role required by "
+			 "rule %s", v->signer->name, r->rule);
+		return AD_ERR_PERM;
+	}
+	if (v->q->state != AD_STATE_PENDING) {
+		snprintf(why, wl, "request %s is %s, not pending", r->id,
+			 ad_state_name(v->q->state));
+		return AD_ERR_STATE;
+	}
+	if (v->decision == AD_DECISION_APPROVE &&
+	    (v->st.not_after > v->q->expires ||
+	     v->st.not_after > now + v->q->max_ttl)) {
+		snprintf(why, wl, "not_after %llu is past the request expiry "
+			 "%llu or now + max_ttl %llus", (unsigned long long)
+			 v->st.not_after, (unsigned long long)v->q->expires,
+			 (unsigned long long)v->q->max_ttl);
+		return AD_ERR_TTL;
+	}
+	for (size_t i = 0; i < v->q->n_appr; i++)
+		if (strcmp(v->q->appr[i].user, v->signer->user) == 0) {
+			snprintf(why, wl, "%s (key %s) already approved %s; one "
+				 "human counts once", v->signer->user,
+				 v->q->appr[i].name, r->id);
+			return AD_ERR_STATE;
+		}
+	return 0;
+}
+
+/* After a counted approval: record `approved` when the quorum is met. */
+static int maybe_approved(struct daemon *d, struct dreq *q, char *missing,
+			  size_t ml)
+{
+	const char *names[64];
+	uint64_t na = UINT64_MAX, uses = AD_USES_MAX;
+	json_t *rec, *a = json_array();
+	size_t n = q->n_appr < 64 ? q->n_appr : 64;
+	int met, r;
+
+	for (size_t i = 0; i < n; i++) {
+		names[i] = q->appr[i].name;
+		na = q->appr[i].not_after < na ? q->appr[i].not_after : na;
+		uses = q->appr[i].uses < uses ? q->appr[i].uses : uses;
+		json_array_append_new(a, json_string(names[i]));
+	}
+	met = ad_quorum_eval(rule_of(d, q), d->rt->pol, names, n, missing, ml);
+	if (met != 1) {
+		json_decref(a);
+		return met < 0 ? met : 0;
+	}
+	rec = journal_record("approved", q->req.id);
+	if (rec == NULL || json_object_set_new(rec, "approvers", a) ||
+	    json_object_set_new(rec, "not_after", json_integer((json_int_t)na)) ||
+	    json_object_set_new(rec, "uses", json_integer((json_int_t)(uses ? uses : 1)))) {
+		json_decref(rec);
+		return AD_ERR_NOMEM;
+	}
+	r = journal_commit(d, rec);
+	json_decref(rec);
+	return r;
+}
+
+static void vote_hash(struct vote *v)
+{
+	crypto_generichash_state s;
+
+	crypto_generichash_init(&s, (const uint8_t *)"approverd-token-seen", 20,
+				sizeof(v->hash));
+	crypto_generichash_update(&s, v->st.key_id, sizeof(v->st.key_id));
+	crypto_generichash_update(&s, v->st.nonce, sizeof(v->st.nonce));
+	crypto_generichash_final(&s, v->hash, sizeof(v->hash));
+}
+
+/* Syntax, target request, signature and binding; why on refusal. */
+static int vote_verify(struct daemon *d, json_t *msg, const char *token,
+		       struct vote *v, char *why, size_t wl)
+{
+	uint8_t sig[AD_SIG_LEN];
+	const char *id = NULL;
+	int r;
+
+	if ((r = ad_token_parse(&v->st, sig, token)) != 0) {
+		snprintf(why, wl, "token is malformed (%s)", ad_strerror(r));
+		return r;
+	}
+	v->decision = (int)v->st.decision;
+	/* The submitter may name the request it means; else the token's. */
+	if (ad_json_str(&id, msg, "id", AD_ID_MAX - 1) != 0)
+		id = v->st.request_id;
+	if ((v->q = store_find(d, id)) == NULL) {
+		snprintf(why, wl, "no request '%s'", v->st.request_id);
+		return AD_ERR_NOTFOUND;
+	}
+	r = ad_token_verify(&v->st, token, d->rt->ring, v->q->req.host,
+			    v->q->req.id, v->q->digest, AD_DECISION_ANY,
+			    d_now(d), &v->signer);
+	if (r != 0) {
+		snprintf(why, wl, "token refused: %s", ad_strerror(r));
+		return r;
+	}
+	vote_hash(v);
+	if (store_seen(d, v->hash)) {
+		snprintf(why, wl, "token already used (replay)");
+		return AD_ERR_STATE;
+	}
+	return 0;
+}
+
+static int vote_count(struct daemon *d, struct conn *c, struct vote *v)
+{
+	char missing[256] = "";
+	json_t *rec = vote_record(v, c, 1);
+	int r = rec ? journal_commit(d, rec) : AD_ERR_NOMEM;
+
+	json_decref(rec);
+	if (r != 0)
+		return conn_send_error(d, c, r, "evidence could not be written; "
+				       "token not counted");
+	if (v->decision == AD_DECISION_APPROVE &&
+	    (r = maybe_approved(d, v->q, missing, sizeof(missing))) < 0)
+		return conn_send_error(d, c, r, "approval counted but the "
+				       "quorum could not be recorded");
+	return ops_decision_reply(d, c, v->q);
+}
+
+int op_submit(struct daemon *d, struct conn *c, json_t *msg)
+{
+	struct vote v;
+	const char *token = NULL;
+	char why[400];
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	if ((r = ad_json_str(&token, msg, "token", AD_TOKEN_MAX)) != 0)
+		return conn_send_error(d, c, r == AD_ERR_NOTFOUND ? AD_ERR_INVALID
+				       : r, "field 'token': missing or too long");
+	if ((r = vote_verify(d, msg, token, &v, why, sizeof(why))) != 0 ||
+	    (r = vote_check(d, &v, why, sizeof(why))) != 0)
+		return refuse(d, c, &v, r, why);
+	return vote_count(d, c, &v);
+}
