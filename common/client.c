@@ -49,7 +49,10 @@ static int left_ms(int64_t deadline)
 }
 
 /* Wait for fd to be ready for events; 0, AD_ERR_TIMEOUT or AD_ERR_IO. */
-static int wait_fd(int fd, short events, int64_t deadline)
+/* Poll one fd until ready or the deadline; a signal that set *stop ends the
+ * wait at once (AD_ERR_INTERRUPTED) instead of sleeping on to the deadline. */
+static int wait_fd(int fd, short events, int64_t deadline,
+		   volatile const int *stop)
 {
 	struct pollfd p = {.fd = fd, .events = events};
 
@@ -62,6 +65,8 @@ static int wait_fd(int fd, short events, int64_t deadline)
 			return AD_ERR_TIMEOUT;
 		if (errno != EINTR)
 			return AD_ERR_IO;
+		if (stop != NULL && *stop)
+			return AD_ERR_INTERRUPTED;
 	}
 }
 
@@ -82,7 +87,7 @@ static int open_socket(int *fd_out, const char *path, int timeout_ms)
 			close(fd);
 			return AD_ERR_CONNECT;
 		}
-		if (wait_fd(fd, POLLOUT, deadline) != 0 ||
+		if (wait_fd(fd, POLLOUT, deadline, NULL) != 0 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
 		    err != 0) {
 			close(fd);
@@ -146,7 +151,7 @@ static int send_all(struct ad_client *c, const uint8_t *p, size_t n,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int r = wait_fd(c->fd, POLLOUT, deadline);
+			int r = wait_fd(c->fd, POLLOUT, deadline, NULL);
 			if (r != 0)
 				return r;
 			continue;
@@ -192,7 +197,7 @@ static int wait_input(struct ad_client *c, int64_t deadline,
 			return AD_ERR_INTERRUPTED;
 		if (rc && rc->progress && rc->next_tick < until)
 			until = rc->next_tick;
-		r = wait_fd(c->fd, POLLIN, until);
+		r = wait_fd(c->fd, POLLIN, until, rc ? rc->stop : NULL);
 		if (r == 0)
 			return 0;
 		if (r != AD_ERR_TIMEOUT)

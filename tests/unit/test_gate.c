@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "client.h"
+#include "error.h"
 #include "gate.h"
 #include "request.h"
 
@@ -311,6 +313,44 @@ static void test_signal_withdraws(void **state)
 	evil_stop();
 	ad_request_free(&req);
 	cap_free(&cap);
+}
+
+/*
+ * The client library itself, without a progress callback: a signal that sets
+ * the stop flag must end ad_client_wait at once (AD_ERR_INTERRUPTED), not at
+ * the 20 s deadline. (The gate passes a progress tick, which hid this.)
+ */
+static void test_client_wait_stop_without_progress(void **state)
+{
+	struct ad_request req;
+	struct ad_client *c = NULL;
+	struct ad_decision d;
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	char id[AD_ID_MAX];
+	time_t t0;
+	int r;
+
+	(void)state;
+	stop_flag = 0;
+	evil_start("pending");
+	fill_request(&req);
+	assert_int_equal(ad_client_connect(&c, sock_path, 2000), 0);
+	assert_int_equal(ad_client_create(c, &req, &d), 0);
+	assert_int_equal(d.state, AD_STATE_PENDING);
+	memcpy(id, d.id, sizeof(id));
+	ad_decision_free(&d);
+	sigaction(SIGALRM, &sa, &old);
+	t0 = time(NULL);
+	alarm(1);
+	r = ad_client_wait(c, id, 20000, &stop_flag, NULL, NULL, 0, &d);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	assert_int_equal(r, AD_ERR_INTERRUPTED);
+	assert_true(time(NULL) - t0 < 10);
+	ad_decision_free(&d);
+	ad_client_close(c);
+	evil_stop();
+	ad_request_free(&req);
 }
 
 /* Stop already set: no contact with the daemon at all. */
@@ -798,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_pending_no_wait),
 		cmocka_unit_test(test_pending_timeout),
 		cmocka_unit_test(test_signal_withdraws),
+		cmocka_unit_test(test_client_wait_stop_without_progress),
 		cmocka_unit_test(test_stop_before),
 		cmocka_unit_test(test_bad_wait_replies),
 		cmocka_unit_test(test_consume_failures),
