@@ -5,7 +5,8 @@
  *  - the digest signed is recomputed here from the request fields shown to
  *    the approver; a "digest" that differs is refused, never signed;
  *  - every request field is escaped before it reaches the terminal;
- *  - not_after = now + ttl, and ttl never exceeds max_ttl when given;
+ *  - not_after = now + ttl, and ttl never exceeds max_ttl when given,
+ *    nor the time left before the request expires;
  *  - nothing is signed without a "yes" on the terminal unless --yes;
  *  - the token is the only thing written to stdout.
  */
@@ -220,21 +221,38 @@ static int sign_load_key(struct ad_seckey **k, const char *keyfile)
 	return rc;
 }
 
-/* ttl 0 = default; capped by max_ttl. */
-static uint64_t sign_ttl(uint64_t ttl, uint64_t max_ttl)
+static void sign_ttl_capped(uint64_t from, uint64_t to, const char *what)
 {
 	char a[32], b[32];
 
+	ad_format_duration(a, sizeof(a), from);
+	ad_format_duration(b, sizeof(b), to);
+	fprintf(stderr, "approverctl sign: ttl %s capped to %s (%s)\n", a, b,
+	        what);
+}
+
+/*
+ * ttl 0 = default; capped by the rule's max_ttl and by the time left before
+ * the request expires (the daemon refuses a not_after past either). Returns
+ * 0 when the request has already expired.
+ */
+static uint64_t sign_ttl(uint64_t ttl, uint64_t max_ttl, uint64_t expires,
+                         uint64_t now)
+{
 	if (ttl == 0)
 		ttl = CTL_SIGN_DEFAULT_TTL;
 	if (max_ttl != 0 && ttl > max_ttl) {
-		ad_format_duration(a, sizeof(a), ttl);
-		ad_format_duration(b, sizeof(b), max_ttl);
-		fprintf(stderr,
-		        "approverctl sign: ttl %s capped to the rule's "
-		        "max_ttl %s\n",
-		        a, b);
+		sign_ttl_capped(ttl, max_ttl, "the rule's max_ttl");
 		ttl = max_ttl;
+	}
+	if (expires != 0) {
+		if (expires <= now)
+			return 0;
+		if (now + ttl > expires) {
+			sign_ttl_capped(ttl, expires - now,
+			                "the request expires then");
+			ttl = expires - now;
+		}
 	}
 	return ttl;
 }
@@ -284,7 +302,10 @@ int ctl_sign_show_json(char **token_out, const json_t *show,
 	if ((rc = sign_input_parse(&in, show)) != 0 ||
 	    (rc = sign_load_key(&k, keyfile)) != 0)
 		goto out;
-	ttl = sign_ttl(ttl, in.max_ttl);
+	if ((ttl = sign_ttl(ttl, in.max_ttl, in.expires, now)) == 0) {
+		rc = sign_err(AD_ERR_EXPIRED, "the request has already expired");
+		goto out;
+	}
 	sign_show(&in, k, decision, ttl, now);
 	if (!assume_yes && (rc = sign_confirm(decision)) != 0)
 		goto out;

@@ -296,11 +296,24 @@ static char *slurp(const char *name)
 	return buf;
 }
 
+static void write_show_exp(const char *name, const struct ad_request *r,
+                           const char *digest_hex, uint64_t expires);
+
 static void write_show(const char *name, const struct ad_request *r,
                        const char *digest_hex)
 {
+	write_show_exp(name, r, digest_hex, 0);
+}
+
+/* The show JSON; expires = 0 leaves the request's expiry out. */
+static void write_show_exp(const char *name, const struct ad_request *r,
+                           const char *digest_hex, uint64_t expires)
+{
 	char path[128];
 	json_t *show = json_object();
+
+	if (expires != 0)
+		json_object_set_new(show, "expires", json_integer((json_int_t)expires));
 
 	json_object_set_new(show, "request", ad_request_to_json(r));
 	json_object_set_new(show, "digest", json_string(digest_hex));
@@ -406,6 +419,22 @@ static void test_ctl_roundtrip(void **state)
 	assert_int_equal(verify_file("tok", kr, d, AD_DECISION_APPROVE, &st),
 	                 0);
 	assert_true(st.not_after - st.not_before == 600);
+	/* never past the request's expiry: 10m asked, 100s left */
+	write_show_exp("exp.json", &r, hex, (uint64_t)time(NULL) + 100);
+	assert_int_equal(run("%s sign -k %s/carol.key --yes --ttl 10m"
+	                     " < %s/exp.json > %s/tok 2>/dev/null",
+	                     ctl, rtdir, rtdir, rtdir),
+	                 0);
+	assert_int_equal(verify_file("tok", kr, d, AD_DECISION_APPROVE, &st),
+	                 0);
+	assert_true(st.not_after <= (uint64_t)time(NULL) + 100);
+	assert_true(st.not_after - st.not_before <= 100);
+	/* an already expired request is not signed at all */
+	write_show_exp("exp.json", &r, hex, (uint64_t)time(NULL) - 10);
+	assert_int_equal(run("%s sign -k %s/carol.key --yes"
+	                     " < %s/exp.json > %s/tok3 2>/dev/null",
+	                     ctl, rtdir, rtdir, rtdir),
+	                 1);
 	/* a denial is not an approval */
 	assert_int_equal(run("%s sign -k %s/carol.key --yes --deny"
 	                     " < %s/show.json > %s/tok 2>/dev/null",
