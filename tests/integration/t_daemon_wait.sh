@@ -84,7 +84,12 @@ wait "$p5"
 tap_like "$(cat "$T/w5")" "^woken expired $id .*reason=request_ttl passed" "expiry wakes the waiter"
 tap_like "$(cat "$T/w5")" "durable=yes" "the expiry was recorded before the waiter heard of it"
 tap_ok "expire record" grep -q "\"event\":\"expire\",.*\"id\":\"$id\"" "$DL_EVIDENCE"
-tap_like "$(ctl approve "$id" -k "$T/keys/alice.key" --yes 2>&1)" 'refused \(state\)' "an expired request cannot be approved"
+tap_like "$(ctl approve "$id" -k "$T/keys/alice.key" --yes 2>&1)" 'already expired' "approverctl will not sign for an expired request"
+# The daemon refuses too: a token signed from the show JSON without its
+# expiry (an offline signer that ignores it) is refused as state.
+ctl show "$id" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("expires",None); json.dump(d,sys.stdout)' >"$T/exp.json"
+"$DL_CTL" sign -k "$T/keys/alice.key" --yes <"$T/exp.json" >"$T/exp.tok" 2>/dev/null
+tap_like "$(ctl submit - <"$T/exp.tok" 2>&1)" 'refused \(state\)' "the daemon refuses an approval of an expired request"
 
 tap_ok "daemon still healthy" dl_healthy
 dl_stop
