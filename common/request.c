@@ -7,7 +7,8 @@
  *    digest covers the execution digest plus every context field. Both use
  *    the canonical encoding of canon.h in the order documented in
  *    docs/formats/crypto.md; changing the order is a format change.
- *  - from_json accepts only known keys, exact JSON types, uids 0..2^32-1,
+ *  - from_json accepts only known keys, exact JSON types, uids and gids
+ *    0..2^32-2 ((uid_t)-1 means "no identity" to the kernel and is refused),
  *    no embedded NUL, and the caps of request.h; err names the field.
  */
 #include "request.h"
@@ -353,7 +354,7 @@ static int from_json_other(struct ad_request *r, const char *key,
 		free(e);
 		return rc;
 	}
-	rc = json_u64(&x, v, UINT32_MAX, key, err, errlen);
+	rc = json_u64(&x, v, UINT32_MAX - 1, key, err, errlen);
 	*u = (uint32_t)x;
 	return rc;
 }

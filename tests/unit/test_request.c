@@ -240,14 +240,14 @@ static void test_json_roundtrip(void **state)
 	json_t *j;
 
 	sample(&r);
-	r.uid = 4294967295u;
+	r.uid = 4294967294u; /* the largest real uid */
 	j = ad_request_to_json(&r);
 	assert_non_null(j);
 	assert_int_equal(ad_request_from_json(&back, j, err, sizeof(err)), 0);
 	digests(&a, &r);
 	digests(&b, &back);
 	assert_memory_equal(a.req, b.req, AD_DIGEST_LEN);
-	assert_int_equal(back.uid, 4294967295u);
+	assert_int_equal(back.uid, 4294967294u);
 	assert_true(back.created_us == r.created_us);
 	json_decref(j);
 	ad_request_free(&back);
@@ -296,6 +296,10 @@ static void test_json_strict(void **state)
 	json_bad("a\033[2J", json_string("x"), AD_ERR_INVALID, "a\\x1b[2J");
 	json_bad("uid", json_integer(-1), AD_ERR_RANGE, "uid");
 	json_bad("uid", json_integer(4294967296LL), AD_ERR_RANGE, "uid");
+	/* (uid_t)-1 is "no identity", never a requester or a target */
+	json_bad("uid", json_integer(4294967295LL), AD_ERR_RANGE, "uid");
+	json_bad("runas_uid", json_integer(4294967295LL), AD_ERR_RANGE, "runas_uid");
+	json_bad("runas_gid", json_integer(4294967295LL), AD_ERR_RANGE, "runas_gid");
 	json_bad("runas_gid", json_string("0"), AD_ERR_INVALID, "runas_gid");
 	json_bad("runas_uid", json_real(0.0), AD_ERR_INVALID, "runas_uid");
 	json_bad("created_us", json_integer(-5), AD_ERR_RANGE, "created_us");
