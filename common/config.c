@@ -15,14 +15,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_int.h"
 #include "error.h"
 #include "ini_lines.h"
 #include "num.h"
 #include "safefile.h"
 #include "text.h"
 
-enum sec { SEC_NONE, SEC_DAEMON, SEC_SUBJECTS, SEC_CLIENT, SEC_SKIP };
-enum kind { K_PATH, K_DURATION, K_U32, K_NAME, K_HOST, K_LIST };
+enum sec { SEC_NONE, SEC_DAEMON, SEC_SUBJECTS, SEC_CLIENT, SEC_SKIP,
+	   SEC_NOTIFY };
+enum kind { K_PATH, K_DURATION, K_U32, K_NAME, K_HOST, K_LIST, K_TEXT };
 
 struct key_def {
 	enum sec sec;
@@ -56,6 +58,10 @@ static const struct key_def keys[] = {
 	 65536},
 	{SEC_DAEMON, "idle_timeout", K_DURATION, F(idle_timeout), 0, 1,
 	 86400},
+	{SEC_DAEMON, "notify_queue", K_U32, F(notify_queue), 0, 1, 65536},
+	{SEC_DAEMON, "check_timeout", K_DURATION, F(check_timeout), 0, 1, 4},
+	{SEC_DAEMON, "check_ca_file", K_PATH, F(check_ca_file), 0, 0, 0},
+	{SEC_DAEMON, "check_proxy", K_TEXT, F(check_proxy), 0, 0, 0},
 	{SEC_SUBJECTS, "users", K_LIST, F(subject_users), F(n_subject_users),
 	 0, 0},
 	{SEC_SUBJECTS, "groups", K_LIST, F(subject_groups),
@@ -67,7 +73,7 @@ static const struct key_def keys[] = {
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sec_names[] = {"", "daemon", "subjects", "client",
-					 ""};
+					 "", "notify"};
 
 struct cfg_parse {
 	struct ad_config *c;
@@ -190,6 +196,8 @@ static int set_value(const struct key_def *k, struct ad_config *c,
 		return set_string(field, v);
 	case K_LIST:
 		return set_list(k, c, v, msg, msglen);
+	case K_TEXT: /* checked once the file is read (config_notify.c) */
+		return set_string(field, v);
 	default:
 		return set_number(k, c, v, msg, msglen);
 	}
@@ -200,7 +208,15 @@ static int cfg_section(void *user, const char *name, unsigned *line,
 {
 	struct cfg_parse *p = user;
 
-	(void)line;
+	if (strncmp(name, "notify", 6) == 0 && (name[6] == ' ' ||
+						 name[6] == '\t')) {
+		p->sec = p->c->flags == AD_CONFIG_CLIENT ? SEC_SKIP : SEC_NOTIFY;
+		if (p->sec == SEC_SKIP)
+			return 0;
+		for (name += 7; *name == ' ' || *name == '\t';)
+			name++;
+		return ad_cfg_notify_begin(p->c, name, *line, msg, msglen);
+	}
 	for (int s = SEC_DAEMON; s <= SEC_CLIENT; s++) {
 		if (strcmp(name, sec_names[s]) == 0) {
 			p->sec = (enum sec)s;
@@ -211,7 +227,7 @@ static int cfg_section(void *user, const char *name, unsigned *line,
 	}
 	/* also in client mode: a misspelt [subjects] must not pass silently */
 	snprintf(msg, msglen, "unknown section [%.64s] (expected [daemon], "
-			      "[subjects] or [client])", name);
+			      "[subjects], [client] or [notify NAME])", name);
 	return AD_ERR_CONFIG;
 }
 
@@ -223,6 +239,8 @@ static int cfg_key(void *user, const char *key, const char *value,
 
 	if (p->sec == SEC_SKIP)
 		return 0;
+	if (p->sec == SEC_NOTIFY)
+		return ad_cfg_notify_key(p->c, key, value, msg, msglen);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (keys[i].sec != p->sec || strcmp(keys[i].key, key) != 0)
 			continue;
@@ -254,6 +272,8 @@ static int config_defaults(struct ad_config *c)
 	c->max_connections = 256;
 	c->idle_timeout = 60;
 	c->client_wait = 300;
+	c->notify_queue = 256;
+	c->check_timeout = 3;
 	c->subject_users = calloc(1, sizeof(char *));
 	c->subject_groups = calloc(1, sizeof(char *));
 	if (c->subject_users == NULL || c->subject_groups == NULL ||
@@ -286,7 +306,7 @@ static int config_finish(struct ad_config *c, char *err, size_t errlen)
 	if (c->client_socket == NULL &&
 	    set_string(&c->client_socket, c->socket) != 0)
 		return AD_ERR_NOMEM;
-	return 0;
+	return ad_cfg_notify_finish(c, err, errlen);
 }
 
 int ad_config_parse(struct ad_config **out, const char *file,
@@ -362,6 +382,9 @@ void ad_config_free(struct ad_config *c)
 	free(c->user);
 	free(c->host_id);
 	free(c->client_socket);
+	free(c->check_ca_file);
+	free(c->check_proxy);
+	ad_cfg_notify_free(c);
 	if (c->subject_users != NULL)
 		ad_strv_free(c->subject_users);
 	if (c->subject_groups != NULL)

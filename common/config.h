@@ -24,6 +24,27 @@
 #define AD_DEFAULT_POLICY "/etc/approverd/policy.conf"
 #define AD_DEFAULT_USER "approverd"
 #define AD_CONFIG_FILE_MAX (1024 * 1024)
+#define AD_NOTIFY_TARGETS_MAX 16
+#define AD_URL_MAX 190 /* fits one config line (ini_lines.h) */
+
+/* [notify NAME] (docs/NOTIFY.md, approverd.conf(5)). */
+enum ad_notify_format { AD_NOTIFY_JSON = 0, AD_NOTIFY_SLACK = 1 };
+enum ad_notify_events { AD_NOTIFY_EV_REQUEST = 1, AD_NOTIFY_EV_DECISION = 2 };
+
+struct ad_notify_target {
+	char *name;
+	char *url;               /* http:// or https:// */
+	enum ad_notify_format format;   /* json */
+	unsigned events;         /* AD_NOTIFY_EV_* bits (request, decision) */
+	char *header_file;       /* NULL: none; else "Name: value" lines */
+	char *ca_file;           /* NULL: the system CA bundle */
+	char *proxy;             /* NULL: no proxy, environment ignored */
+	uint64_t timeout;        /* seconds per attempt (5) */
+	uint32_t retries;        /* attempts after the first (3) */
+	uint64_t backoff;        /* seconds before retry 1, doubled (2) */
+	unsigned line;           /* of the [notify NAME] header */
+	unsigned seen;           /* keys given (parser bookkeeping) */
+};
 
 enum ad_config_flags {
 	AD_CONFIG_FULL = 0,      /* daemon, approverctl: every section */
@@ -48,6 +69,11 @@ struct ad_config {
 	uint32_t max_pending_per_requester; /* 16 */
 	uint32_t max_connections;  /* 256 */
 	uint64_t idle_timeout;     /* seconds (60) */
+	uint32_t notify_queue;     /* deliveries queued at most (256) */
+	uint64_t check_timeout;    /* ticket/precheck HTTP timeout, s (3; <= 4
+				    * so a client hears back within 5s) */
+	char *check_ca_file;       /* NULL: the system CA bundle */
+	char *check_proxy;         /* NULL: no proxy, environment ignored */
 	/* [subjects] */
 	char **subject_users;    /* NULL-terminated, may be empty */
 	size_t n_subject_users;
@@ -56,6 +82,9 @@ struct ad_config {
 	/* [client] */
 	uint64_t client_wait;    /* seconds to wait for a decision (300) */
 	char *client_socket;     /* default: [daemon] socket */
+	/* [notify NAME] sections, file order (none in AD_CONFIG_CLIENT) */
+	struct ad_notify_target *notify;
+	size_t n_notify;
 };
 
 /*
@@ -74,6 +103,14 @@ int ad_config_parse(struct ad_config **out, const char *file,
 	__attribute__((warn_unused_result));
 
 void ad_config_free(struct ad_config *c);
+
+/*
+ * 0 if url is an absolute http:// or https:// URL with a host, at most
+ * AD_URL_MAX bytes, without spaces, control bytes, quotes, backslashes or
+ * a fragment; else AD_ERR_CONFIG with why saying what is wrong.
+ */
+int ad_url_check(const char *url, char *why, size_t whylen)
+	__attribute__((warn_unused_result));
 
 /*
  * 1 if user (uid, primary gid) is an AI subject: its name (or a listed

@@ -19,6 +19,7 @@ static const char *const known_events[] = {
     "request", "approval", "denial",    "approved",   "consume",
     "result",  "expire",   "withdraw",  "checkpoint", "start",
     "stop",    "reload",   "recovered",
+    "notify",  "ticket_check", "precheck",
 };
 
 int ad_evidence_event_known(const char *name)

@@ -22,11 +22,15 @@
 
 enum psec { PS_NONE, PS_ROLE, PS_RULE, PS_DEFAULT };
 enum rkey { RK_COMMAND, RK_RUNAS, RK_SERVICE, RK_USERS, RK_REQUIRE,
-	    RK_TICKET, RK_MAX_TTL, RK_AFFECTS, RK_ACTION, RK_N };
+	    RK_TICKET, RK_MAX_TTL, RK_AFFECTS, RK_ACTION, RK_TICKET_CHECK_URL,
+	    RK_TICKET_CHECK_FIELD, RK_TICKET_CHECK_VALUE, RK_PRECHECK_URL,
+	    RK_PRECHECK_FIELD, RK_PRECHECK_VALUE, RK_N };
 
 static const char *const rkey_names[RK_N] = {
 	"command", "runas", "service", "users", "require",
 	"ticket", "max_ttl", "affects", "action",
+	"ticket_check_url", "ticket_check_field", "ticket_check_value",
+	"precheck_url", "precheck_field", "precheck_value",
 };
 
 struct pol_parse {
@@ -350,14 +354,24 @@ static int rule_key(struct pol_parse *pp, int k, const char *v,
 	case RK_AFFECTS:
 		return list_value(&r->affects, &r->n_affects, "affects", v, 0,
 				  msg, msglen);
-	default: return set_action(r, v, msg, msglen);
+	case RK_ACTION: return set_action(r, v, msg, msglen);
+	case RK_TICKET_CHECK_URL:
+	case RK_TICKET_CHECK_FIELD:
+	case RK_TICKET_CHECK_VALUE:
+		return ad_policy_http_key(&r->ticket_check, rkey_names[k],
+					  k - RK_TICKET_CHECK_URL, v, line, msg,
+					  msglen);
+	default:
+		return ad_policy_http_key(&r->precheck, rkey_names[k],
+					  k - RK_PRECHECK_URL, v, line, msg,
+					  msglen);
 	}
 }
 
 static int default_key_ok(int k)
 {
 	return k == RK_REQUIRE || k == RK_TICKET || k == RK_MAX_TTL ||
-	       k == RK_AFFECTS || k == RK_ACTION;
+	       k == RK_AFFECTS || k == RK_ACTION || k >= RK_TICKET_CHECK_URL;
 }
 
 static int role_key(struct pol_parse *pp, const char *key, const char *v,
@@ -516,6 +530,8 @@ void ad_policy_rule_free(struct ad_rule *r)
 	free(r->ticket_text);
 	if (r->affects != NULL)
 		ad_strv_free(r->affects);
+	ad_http_check_free(&r->ticket_check);
+	ad_http_check_free(&r->precheck);
 	memset(r, 0, sizeof(*r));
 }
 

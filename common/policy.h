@@ -46,6 +46,15 @@ struct ad_quorum_term {
 	char *role_name;
 };
 
+/* An HTTP check done when a request is created (docs/NOTIFY.md):
+ * ticket_check_url/_field/_value and precheck_url/_field/_value. */
+struct ad_http_check {
+	char *url;             /* NULL: no check; may hold {ticket}, {rule}, {host} */
+	char *field;           /* NULL: HTTP 2xx suffices; else a dotted JSON path */
+	char *value;           /* the text field must equal (with field) */
+	unsigned line;         /* of the url key */
+};
+
 struct ad_rule {
 	char *name;            /* "default" for [default] */
 	unsigned line;         /* line of the section header, 0 if implicit */
@@ -69,6 +78,8 @@ struct ad_rule {
 	uint64_t max_ttl;      /* seconds, 0 = config max_approval_ttl */
 	char **affects;        /* NULL-terminated, may be empty */
 	size_t n_affects;
+	struct ad_http_check ticket_check; /* no inheritance from [default] */
+	struct ad_http_check precheck;
 };
 
 struct ad_policy {
@@ -123,6 +134,15 @@ int ad_rule_requires_text(const struct ad_rule *rule, char *buf, size_t len);
 
 /* 1 if the rule needs no ticket or ticket matches its regex, else 0. */
 int ad_ticket_ok(const struct ad_rule *rule, const char *ticket);
+
+/*
+ * url of check with {ticket}, {rule} and {host} replaced by the values,
+ * each percent-encoded (RFC 3986: everything but A-Z a-z 0-9 - . _ ~).
+ * *out is malloc'ed. AD_ERR_TOOBIG past 4096 bytes.
+ */
+int ad_http_check_url(char **out, const struct ad_http_check *check,
+		      const char *ticket, const char *rule, const char *host)
+	__attribute__((warn_unused_result));
 
 /* The rule's max_ttl, or fallback (config max_approval_ttl) if unset. */
 uint64_t ad_rule_max_ttl(const struct ad_rule *rule, uint64_t fallback);

@@ -15,5 +15,14 @@ int ad_policy_name_ok(const char *s);
 int ad_policy_resolve(struct ad_policy *p, char *msg, size_t msglen,
 		      unsigned *line) __attribute__((warn_unused_result));
 void ad_policy_rule_free(struct ad_rule *r);
+/* policy_check.c: which = 0 url, 1 field, 2 value of check. */
+int ad_policy_http_key(struct ad_http_check *check, const char *key,
+		       int which, const char *v, unsigned line, char *msg,
+		       size_t msglen) __attribute__((warn_unused_result));
+/* field and value together, both only with url, none on allow/deny. */
+int ad_policy_http_consistent(const struct ad_rule *r, char *msg,
+			      size_t msglen, unsigned *line)
+	__attribute__((warn_unused_result));
+void ad_http_check_free(struct ad_http_check *check);
 
 #endif

@@ -131,6 +131,9 @@ static int rule_check(struct ad_policy *p, struct ad_rule *r, char *msg,
 	const char *name = r == d ? "" : r->name;
 
 	*line = r->line;
+	if (ad_policy_http_consistent(r, msg, msglen, line) != 0)
+		return AD_ERR_CONFIG;
+	*line = r->line;
 	if (r->action != AD_ACTION_APPROVE) {
 		if (r->require_text[0] || r->has_ticket || r->max_ttl) {
 			snprintf(msg, msglen, "%s%s%s: 'require', 'ticket' and "

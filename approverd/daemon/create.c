@@ -11,6 +11,8 @@
  *    is pending or approved-unconsumed is returned, never duplicated.
  *  - Pending requests per requester are capped (max_pending_per_requester).
  *  - The reply is sent only after the `request` record is durable.
+ *  - A pending request whose rule has HTTP checks is recorded only after
+ *    they ran, denied if one failed (notify_daemon.c, docs/NOTIFY.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,11 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "notify_daemon.h"
 #include "policy.h"
 #include "proto.h"
 #include "runtime.h"
+#include "ticket.h"
 
 static int refuse_non_root(struct daemon *d, struct conn *c)
 {
@@ -78,7 +82,8 @@ struct verdict {
 	uint64_t max_ttl, expires;
 };
 
-/* deny rule > HTTP checks > ticket pattern > allow rule > pending. */
+/* deny rule > ticket pattern > allow rule > pending; a pending
+ * request may still face its HTTP checks (notify_daemon.c). */
 static void judge(struct daemon *d, const struct ad_rule *rule,
 		  const struct ad_request *req, struct verdict *v)
 {
@@ -91,12 +96,6 @@ static void judge(struct daemon *d, const struct ad_rule *rule,
 	if (rule->action == AD_ACTION_DENY) {
 		snprintf(v->why, sizeof(v->why), "denied by policy rule %s",
 			 rule->name);
-	} else if (rule->ticket_check.url != NULL || rule->precheck.url != NULL) {
-		/* HTTP checks (DESIGN.md §7) are not performed by this build:
-		 * never let such a rule pass unchecked (fail closed). */
-		snprintf(v->why, sizeof(v->why), "rule %s needs an HTTP ticket "
-			 "check or precheck, which this approverd does not "
-			 "perform; denied (fail closed)", rule->name);
 	} else if (!ad_ticket_ok(rule, req->ticket)) {
 		snprintf(v->why, sizeof(v->why), "rule %s requires a ticket "
 			 "matching %s (APPROVERD_TICKET)", rule->name,
@@ -178,6 +177,8 @@ static int create_new(struct daemon *d, struct conn *c, struct ad_request *req,
 	rec = request_record(req, &v, digest, exec, rule);
 	if (rec == NULL)
 		return conn_send_error(d, c, AD_ERR_NOMEM, "request record");
+	if (v.state == AD_STATE_PENDING && checks_wanted(rule))
+		return dn_checks_start(d, c, rec, rule, req); /* replies later */
 	r = journal_commit(d, rec);
 	json_decref(rec);
 	if (r != 0)

@@ -60,6 +60,7 @@ struct dreq {
 	uint32_t results_owed;/* consumes without a result yet */
 	struct d_approval *appr;
 	size_t n_appr;
+	json_t *checks;       /* ticket_check/precheck outcomes, or NULL */
 	struct dreq *next;
 };
 
@@ -99,6 +100,8 @@ struct daemon {
 	int64_t started_ms;
 	volatile int stop;
 	int64_t clock_offset;    /* TEST ONLY: APPROVERD_TEST_CLOCK_OFFSET */
+	struct nh *http;         /* webhooks and checks (notify_daemon.c) */
+	struct notifier *notifier;
 };
 
 /* time.c */

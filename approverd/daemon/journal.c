@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "evidence.h"
+#include "notify_daemon.h"
 #include "proto.h"
 #include "runtime.h"
 
@@ -81,6 +82,7 @@ int journal_commit(struct daemon *d, json_t *rec)
 	if ((r = journal_apply(d, rec)) != 0)
 		d_log(LOG_ERR, "applying durable record seq %llu: %s",
 		      (unsigned long long)seq, ad_strerror(r));
+	dn_record(d, rec); /* webhooks: only what is durable */
 	return 0;
 }
 
@@ -130,6 +132,7 @@ static void dreq_free(struct dreq *q)
 	free(q->requires);
 	free(q->reason);
 	json_decref(q->affects);
+	json_decref(q->checks);
 	free(q->appr);
 	free(q);
 }
@@ -162,6 +165,7 @@ static int apply_request(struct daemon *d, const json_t *rec,
 	q->max_ttl = rec_u64(rec, "max_ttl");
 	q->expires = rec_u64(rec, "expires");
 	q->affects = json_incref(json_object_get(rec, "affects"));
+	q->checks = json_incref(json_object_get(rec, "checks"));
 	if ((r = set_text(&q->requires, rec_str(rec, "requires"))) != 0 ||
 	    (r = set_text(&q->reason, rec_str(rec, "why"))) != 0)
 		goto fail;

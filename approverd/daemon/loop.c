@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "notify_daemon.h"
 #include "proto.h"
 
 #define OUT_MAX (4 * AD_REPLY_MAX)
@@ -349,6 +350,8 @@ int loop_run(struct daemon *d)
 				conn_accept(d);
 			else if (evs[i].data.ptr == &d->sigfd)
 				on_signal(d);
+			else if (evs[i].data.ptr == (void *)&d->http)
+				dn_run(d);
 			else
 				conn_event(d, evs[i].data.ptr, evs[i].events);
 		}

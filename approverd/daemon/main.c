@@ -27,6 +27,7 @@
 #include "error.h"
 #include "evidence.h"
 #include "keys.h"
+#include "notify_daemon.h"
 #include "num.h"
 #include "runtime.h"
 
@@ -102,6 +103,11 @@ void d_reload(struct daemon *d)
 	    strcmp(rt->cfg->host_key, d->rt->cfg->host_key) != 0) {
 		d_log(LOG_ERR, "reload refused, keeping the old config: socket, "
 		      "evidence, host_key and host_id change only on a restart");
+		rt_free(rt);
+		return;
+	}
+	if (dn_reload(d, rt) != 0) { /* e.g. a header_file refused */
+		d_log(LOG_ERR, "reload refused, keeping the old config");
 		rt_free(rt);
 		return;
 	}
@@ -211,6 +217,7 @@ static void shutdown_daemon(struct daemon *d)
 		journal_checkpoint(d);
 		ad_evidence_close(d->ev);
 	}
+	dn_free(d);
 	loop_close_all(d);
 	if (d->lfd >= 0) {
 		close(d->lfd);
@@ -241,10 +248,6 @@ static int start(struct daemon *d, int check)
 		return -1;
 	}
 	test_clock(d);
-	if (d->rt->cfg->n_notify > 0)
-		d_log(LOG_WARNING, "%zu [notify] target(s) configured: this build "
-		      "sends no notifications (approvers must use approverctl "
-		      "list)", d->rt->cfg->n_notify);
 	if (open_host_key(d) != 0)
 		return D_EXIT_CONFIG;
 	if (open_evidence(d) != 0)
@@ -253,7 +256,11 @@ static int start(struct daemon *d, int check)
 		d_log(LOG_ERR, "%s", err);
 		return D_EXIT_RUNTIME;
 	}
-	if (setup_fds(d) != 0 || hand_over(d) != 0)
+	if (setup_fds(d) != 0)
+		return D_EXIT_RUNTIME;
+	if (dn_init(d) != 0)
+		return D_EXIT_CONFIG; /* e.g. a [notify] header_file refused */
+	if (hand_over(d) != 0)
 		return D_EXIT_RUNTIME;
 	return 0;
 }

@@ -75,6 +75,7 @@ void store_free_all(struct daemon *d)
 		free(q->requires);
 		free(q->reason);
 		json_decref(q->affects);
+		json_decref(q->checks);
 		free(q->appr);
 		free(q);
 	}
@@ -146,7 +147,7 @@ json_t *store_show_json(const struct dreq *q)
 	ad_digest_hex(dh, q->digest);
 	ad_digest_hex(eh, q->exec_digest);
 	o = json_pack("{s:o?, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I,"
-		      " s:o?, s:O?}",
+		      " s:o?, s:O?, s:O?}",
 		      "request", ad_request_to_json(&q->req), "digest", dh,
 		      "exec_digest", eh, "state", ad_state_name(q->state),
 		      "requires", q->requires ? q->requires : "",
@@ -155,7 +156,8 @@ json_t *store_show_json(const struct dreq *q)
 		      "expires", (json_int_t)q->expires,
 		      "not_after", (json_int_t)q->not_after,
 		      "uses_left", (json_int_t)q->uses_left,
-		      "approvals", approvals_json(q), "affects", q->affects);
+		      "approvals", approvals_json(q), "affects", q->affects,
+		      "checks", q->checks);
 	return o;
 }
 
@@ -236,6 +238,7 @@ void store_prune(struct daemon *d)
 			free(q->requires);
 			free(q->reason);
 			json_decref(q->affects);
+			json_decref(q->checks);
 			free(q->appr);
 			free(q);
 			d->n_reqs--;

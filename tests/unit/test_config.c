@@ -138,8 +138,8 @@ static void test_unknown_key_and_section(void **state)
 		    "c.conf:2: unknown key 'sockt' in [daemon]");
 	parse_fails("[subjects]\nuser = a\n", AD_CONFIG_FULL,
 		    "c.conf:2: unknown key 'user' in [subjects]");
-	parse_fails("[client]\nwait = 1\n\n[notify slack]\nurl = x\n",
-		    AD_CONFIG_FULL, "c.conf:4: unknown section [notify slack]");
+	parse_fails("[client]\nwait = 1\n\n[notfy slack]\nurl = x\n",
+		    AD_CONFIG_FULL, "c.conf:4: unknown section [notfy slack]");
 	parse_fails("[daemon]\nsocket = /a\nsocket = /b\n", AD_CONFIG_FULL,
 		    "c.conf:3: duplicate key 'socket' in [daemon] (first at "
 		    "line 2)");
