@@ -77,6 +77,7 @@ struct conn {
 	struct ad_buf out;
 	int closing;             /* close once out is flushed */
 	int64_t last_ms;         /* last activity (monotonic) */
+	int64_t frame_ms;        /* when the frame being read began */
 	char wait_id[AD_ID_MAX]; /* parked on this request, "" if not */
 	struct conn *next;
 };

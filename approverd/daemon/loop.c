@@ -8,6 +8,8 @@
  *    error reply and the connection is closed after it is flushed.
  *  - Connections are capped (max_connections) and closed when idle longer
  *    than idle_timeout; a connection parked in `wait` is not idle.
+ *  - A frame must arrive whole within idle_timeout of its first byte, so a
+ *    client trickling a byte at a time (slowloris) cannot hold a slot.
  *  - Output per connection is capped: a client that does not read its
  *    replies is dropped, it never makes the daemon grow without bound.
  *  - Signals arrive through signalfd, never interrupt a handler midway.
@@ -209,6 +211,9 @@ static int conn_feed(struct daemon *d, struct conn *c, const uint8_t *p,
 			size_t k = sizeof(c->hdr) - c->hdr_got;
 			int r;
 
+			if (c->hdr_got == 0)
+				c->frame_ms = d_mono_ms();
+
 			k = k < n ? k : n;
 			memcpy(c->hdr + c->hdr_got, p, k);
 			c->hdr_got += k;
@@ -308,14 +313,19 @@ static void sweep_idle(struct daemon *d)
 	struct conn *c = d->conns, *next;
 
 	for (; c != NULL; c = next) {
+		int slow = c->hdr_got > 0 && now - c->frame_ms >= idle;
+
 		next = c->next;
-		if (c->wait_id[0] != '\0' || now - c->last_ms < idle)
+		if (!slow &&
+		    (c->wait_id[0] != '\0' || now - c->last_ms < idle))
 			continue;
 		if (c->closing) {
 			conn_close(d, c);
 			continue;
 		}
-		conn_send_error(d, c, AD_ERR_TIMEOUT, "idle for %llus; closing",
+		conn_send_error(d, c, AD_ERR_TIMEOUT,
+				slow ? "frame not complete within %llus; closing"
+				     : "idle for %llus; closing",
 				(unsigned long long)rt_config(d->rt)->idle_timeout);
 		c->closing = 1;
 		c->last_ms = now;
