@@ -19,7 +19,7 @@ static const char *const known_events[] = {
     "request", "approval", "denial",    "approved",   "consume",
     "result",  "expire",   "withdraw",  "checkpoint", "start",
     "stop",    "reload",   "recovered",
-    "notify",  "ticket_check", "precheck",
+    "notify",  "ticket_check", "precheck", "refused",
 };
 
 int ad_evidence_event_known(const char *name)

@@ -54,6 +54,29 @@ static int may_read(const struct daemon *d, const struct conn *c,
 	       rt_is_approver(d->rt, c->user);
 }
 
+/*
+ * A caller reading a request it may not see is recorded (event `refused`):
+ * an auditor must see who probed whose requests (issue 3). A failed append
+ * is already logged by journal_commit; the caller is refused either way.
+ */
+static void record_refused_read(struct daemon *d, const struct conn *c,
+				const json_t *msg, const struct dreq *q)
+{
+	const char *op = json_string_value(json_object_get(msg, "op"));
+	json_t *rec = journal_record("refused", q->req.id);
+
+	if (rec == NULL ||
+	    json_object_set_new(rec, "op", json_string(op ? op : "")) ||
+	    json_object_set_new(rec, "uid", json_integer(c->uid)) ||
+	    json_object_set_new(rec, "pid", json_integer(c->pid)) ||
+	    json_object_set_new(rec, "why", json_string(
+		    "not the requester, root or a registered approver")))
+		d_log(LOG_ERR, "could not build the 'refused' record");
+	else
+		(void)journal_commit(d, rec);
+	json_decref(rec);
+}
+
 /* Find the request named by msg.id, checking the caller may see it. */
 static struct dreq *find_for(struct daemon *d, struct conn *c, json_t *msg,
 			     int own_only)
@@ -75,6 +98,7 @@ static struct dreq *find_for(struct daemon *d, struct conn *c, json_t *msg,
 		d_log(LOG_WARNING, "uid %u (pid %d) may not read request %s of "
 		      "uid %u; refused", (unsigned)c->uid, (int)c->pid,
 		      q->req.id, (unsigned)q->req.uid);
+		record_refused_read(d, c, msg, q);
 		conn_send_error(d, c, AD_ERR_PERM, "uid %u may not access "
 				"request %s", (unsigned)c->uid, q->req.id);
 		return NULL;

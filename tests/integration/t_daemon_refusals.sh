@@ -112,6 +112,8 @@ tap_ok "  ...recorded as a refused request" grep -q '"event":"request",.*"state"
 mine=$(new -u ai-ops -i 2002 -- /usr/bin/systemctl restart nginx5)
 out=$(as_user ai-deploy "$DL_ADC" -S "$DL_SOCK" show "$mine")
 tap_like "$out" '^error perm: uid 2001 may not access' "a requester cannot read another requester's request"
+tap_ok "  ...recorded in the evidence (refused, op show, uid 2001)" \
+	grep -q "\"event\":\"refused\",.*\"id\":\"$mine\",\"op\":\"show\",\"uid\":2001," "$DL_EVIDENCE"
 out=$(as_user ai-ops "$DL_ADC" -S "$DL_SOCK" status "$mine")
 tap_like "$out" '"state":"pending"' "...but may read its own"
 tap_like "$(as_user ai-deploy "$DL_ADC" -S "$DL_SOCK" list)" '^error perm' "a requester cannot list"
