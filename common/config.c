@@ -22,8 +22,10 @@
 #include "safefile.h"
 #include "text.h"
 
+/* SEC_DAEMON_CLIENT: [daemon] read by a client: only `socket` is taken (the
+ * fallback for [client] socket), every other key is skipped unchecked. */
 enum sec { SEC_NONE, SEC_DAEMON, SEC_SUBJECTS, SEC_CLIENT, SEC_SKIP,
-	   SEC_NOTIFY };
+	   SEC_NOTIFY, SEC_DAEMON_CLIENT };
 enum kind { K_PATH, K_DURATION, K_U32, K_NAME, K_HOST, K_LIST, K_TEXT };
 
 struct key_def {
@@ -73,7 +75,7 @@ static const struct key_def keys[] = {
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sec_names[] = {"", "daemon", "subjects", "client",
-					 "", "notify"};
+					 "", "notify", "daemon"};
 
 struct cfg_parse {
 	struct ad_config *c;
@@ -221,7 +223,7 @@ static int cfg_section(void *user, const char *name, unsigned *line,
 		if (strcmp(name, sec_names[s]) == 0) {
 			p->sec = (enum sec)s;
 			if (p->c->flags == AD_CONFIG_CLIENT && s == SEC_DAEMON)
-				p->sec = SEC_SKIP;
+				p->sec = SEC_DAEMON_CLIENT;
 			return 0;
 		}
 	}
@@ -239,6 +241,14 @@ static int cfg_key(void *user, const char *key, const char *value,
 
 	if (p->sec == SEC_SKIP)
 		return 0;
+	if (p->sec == SEC_DAEMON_CLIENT) {
+		if (strcmp(key, "socket") != 0)
+			return 0;
+		p->sec = SEC_DAEMON;
+		int rc = cfg_key(user, key, value, line, msg, msglen);
+		p->sec = SEC_DAEMON_CLIENT;
+		return rc;
+	}
 	if (p->sec == SEC_NOTIFY)
 		return ad_cfg_notify_key(p->c, key, value, msg, msglen);
 	for (size_t i = 0; i < N_KEYS; i++) {

@@ -190,14 +190,27 @@ static void test_client_mode(void **state)
 	struct ad_config *c;
 
 	(void)state;
-	/* [daemon] keys are skipped without validation */
-	c = parse_ok("[daemon]\nsocket = relative\nbogus = 1\n"
+	/* [daemon] keys are skipped without validation, but for socket */
+	c = parse_ok("[daemon]\nevidence = relative\nbogus = 1\n"
 		     "[subjects]\nusers = ai-a\n[client]\nwait = 10\n",
 		     AD_CONFIG_CLIENT);
 	assert_int_equal(c->n_subject_users, 1);
 	assert_int_equal(c->client_wait, 10);
 	assert_string_equal(c->client_socket, AD_DEFAULT_SOCKET);
 	ad_config_free(c);
+	/* a client follows [daemon] socket when [client] names none */
+	c = parse_ok("[daemon]\nsocket = /srv/ad/d.sock\nbogus = 1\n"
+		     "[subjects]\nusers = ai-a\n", AD_CONFIG_CLIENT);
+	assert_string_equal(c->client_socket, "/srv/ad/d.sock");
+	ad_config_free(c);
+	/* ...and [client] socket wins over it */
+	c = parse_ok("[daemon]\nsocket = /srv/ad/d.sock\n[client]\n"
+		     "socket = /srv/ad/c.sock\n", AD_CONFIG_CLIENT);
+	assert_string_equal(c->client_socket, "/srv/ad/c.sock");
+	ad_config_free(c);
+	/* a broken [daemon] socket is a broken client config too */
+	parse_fails("[daemon]\nsocket = relative\n", AD_CONFIG_CLIENT,
+		    "c.conf:2:");
 	/* ...but [subjects] and [client] are checked */
 	parse_fails("[daemon]\nx = 1\n[subjects]\nusres = a\n",
 		    AD_CONFIG_CLIENT, "c.conf:4: unknown key 'usres' in "
