@@ -27,6 +27,7 @@ struct vote_opts {
 	const char *comment;
 	uint64_t ttl;
 	int yes;
+	int help;
 	char keybuf[4096];
 };
 
@@ -54,13 +55,15 @@ static int vote_args(int argc, char **argv, struct vote_opts *o, int deny)
 		{"comment", required_argument, NULL, 'm'},
 		{"reason", required_argument, NULL, 'r'},
 		{"yes", no_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "k:y", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "k:yh", lo, NULL)) != -1) {
 		switch (ch) {
+		case 'h': o->help = 1; return -1;
 		case 'k': o->key = optarg; break;
 		case 'y': o->yes = 1; break;
 		case 'm': if (deny) return -1; o->comment = optarg; break;
@@ -81,6 +84,29 @@ static int vote_args(int argc, char **argv, struct vote_opts *o, int deny)
 	return o->key == NULL ? default_key(o) : 0;
 }
 
+static void vote_usage(FILE *f, int deny)
+{
+	if (deny)
+		fprintf(f, "usage: approverctl deny ID [-k KEY] --reason TEXT "
+			   "[--yes]\n"
+			   "  signs and submits a denial of request ID; any "
+			   "eligible approver's\n  denial denies it at once.\n");
+	else
+		fprintf(f, "usage: approverctl approve ID [-k KEY] [--ttl DUR] "
+			   "[--comment TEXT] [--yes]\n"
+			   "  signs and submits an approval of request ID, valid "
+			   "for DUR (default 15m,\n  capped by the rule's max_ttl "
+			   "and the request's expiry).\n");
+	fprintf(f, "  -k KEY       secret key (default ~/.config/approverd/"
+		   "USER.key)\n"
+		   "  --yes        do not ask for confirmation on the terminal\n"
+		   "  The request is fetched and shown first (as approverctl "
+		   "show ID); the\n  passphrase is read from the terminal or "
+		   "APPROVERD_PASSPHRASE_FILE.\n"
+		   "exit status: 0 submitted, 1 refused (reason printed), 2 "
+		   "usage or I/O,\n  3 approverd unreachable\n");
+}
+
 static int vote(int argc, char **argv, int deny)
 {
 	struct vote_opts o;
@@ -89,11 +115,8 @@ static int vote(int argc, char **argv, int deny)
 	int rc;
 
 	if (vote_args(argc, argv, &o, deny) != 0) {
-		fprintf(stderr, deny ?
-			"usage: approverctl deny ID [-k KEY] --reason TEXT [--yes]\n" :
-			"usage: approverctl approve ID [-k KEY] [--ttl DUR] "
-			"[--comment TEXT] [--yes]\n");
-		return CTL_EXIT_USAGE;
+		vote_usage(o.help ? stdout : stderr, deny);
+		return o.help ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	if ((rc = ctl_fetch_show(argv[optind], &show)) != CTL_EXIT_OK)
 		return rc;
