@@ -1,0 +1,61 @@
+# bench/lib.sh — helpers for the benchmark section scripts (POSIX sh).
+#
+# Sourced by bench/s_*.sh after tests/integration/lib.sh. Each section
+# prints one line per figure on stdout:
+#   fig NAME MEDIAN MIN MAX N UNIT
+# (N runs; MIN/MAX are the spread over runs) and "# ..." comments.
+# A harness that fails makes the section exit non-zero (bench_fail).
+#
+# BENCH_QUICK=1 shortens every run (rounds, durations, sizes).
+# BENCH_BIN is the directory of the compiled harnesses ($O/bench).
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+	BENCH_MS=${BENCH_MS:-400}
+else
+	BENCH_ROUNDS=${BENCH_ROUNDS:-5}
+	BENCH_MS=${BENCH_MS:-1500}
+fi
+BENCH_FAILED=0
+
+bench_fail() { # what
+	echo "# FAILED: $*"
+	BENCH_FAILED=1
+}
+
+# bench_fig NAME UNIT V1 V2 ...: median (nearest rank), min, max, count.
+bench_fig() {
+	_name=$1; _unit=$2; shift 2
+	if [ $# -eq 0 ]; then
+		echo "# $_name: no samples"
+		BENCH_FAILED=1
+		return 1
+	fi
+	printf '%s\n' "$@" | sort -g | awk -v n="$_name" -v u="$_unit" '
+		{ v[NR] = $1 }
+		END { m = v[int((NR + 1) / 2)];
+		      printf "fig %s %s %s %s %d %s\n", n, m, v[1], v[NR], NR, u }'
+}
+
+# Nearest-rank (lower) median of the arguments.
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# Value of "name value" line NAME in text $2 (empty if none).
+bench_val() { # name text
+	printf '%s\n' "$2" | awk -v n="$1" '$1 == n { print $2; exit }'
+}
+
+# Wall time in microseconds of one run of a command (stdout/stderr
+# dropped); the command must exit 0 or the section fails.
+bench_us() {
+	_t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || { bench_fail "$*: exit $?"; echo 0; return 1; }
+	_t1=$(date +%s%N)
+	echo $(( (_t1 - _t0) / 1000 ))
+}
+
+bench_done() {
+	exit "$BENCH_FAILED"
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# bench/s_daemon.sh — a real approverd on a real socket (in a private mount
+# namespace, via tests/integration/lib.sh + daemon_lib.sh): durable cycles/s
+# at 1..64 clients side by side with the raw fdatasync and Ed25519 verify
+# rates of the same disk and CPU (interleaved per round); approval ->
+# waiting client release latency; 1,000 parked waiters (RSS, release).
+. "$APPROVERD_TOP/tests/integration/lib.sh"
+ns_reexec "$0" "$@"
+. "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
+. "$APPROVERD_TOP/bench/lib.sh"
+BD=$BENCH_BIN/bench_daemon
+BR=$BENCH_BIN/bench_raw
+
+ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
+DL_CKPT=1000
+DL_CONF_EXTRA="max_connections = 4096
+idle_timeout = 600"
+# shellcheck disable=SC2119
+dl_setup >/dev/null || { bench_fail "dl_setup"; bench_done; }
+dl_key alice alice || { bench_fail "dl_key"; bench_done; }
+# shellcheck disable=SC3045 # dash and bash both have ulimit -n
+ulimit -n 8192
+dl_start || { bench_fail "daemon start: $(tail -n 5 "$DL_LOG")"; bench_done; }
+KEY=$T/keys/alice.key
+EVDIR=$(dirname "$DL_EVIDENCE")
+echo "# evidence on $(df -P "$EVDIR" | awk 'NR==2{print $1" ("$6")"}'), $(nproc) CPUs"
+
+CLIENTS=${BENCH_CLIENTS:-"1 4 16 64"}
+fs=; ed=; ap=
+for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; done
+r=0
+while [ "$r" -lt "$BENCH_ROUNDS" ]; do
+	out=$("$BR" fsync "$EVDIR" "$BENCH_MS") || bench_fail "bench_raw fsync"
+	fs="$fs $(bench_val raw_fdatasync_per_s "$out")"
+	out=$("$BR" ed25519 "$BENCH_MS") || bench_fail "bench_raw ed25519"
+	ed="$ed $(bench_val ed25519_verify_per_s "$out")"
+	out=$("$BR" append "$EVDIR" "$BENCH_MS") || bench_fail "bench_raw append"
+	ap="$ap $(bench_val evidence_append_per_s "$out")"
+	for c in $CLIENTS; do
+		out=$("$BD" cycles "$DL_SOCK" "$KEY" "$c" "$BENCH_MS" 2>&1) ||
+			bench_fail "bench_daemon cycles $c: $out"
+		eval "cy_$c=\"\$cy_$c $(bench_val cycles_per_s "$out")\""
+		eval "p50_$c=\"\$p50_$c $(bench_val cycle_ms_p50 "$out")\""
+	done
+	r=$((r + 1))
+done
+# shellcheck disable=SC2086
+{
+bench_fig raw_fdatasync_per_s ops/s $fs
+bench_fig ed25519_verify_per_s ops/s $ed
+bench_fig evidence_append_per_s records/s $ap
+for c in $CLIENTS; do
+	eval "bench_fig cycles_per_s_c$c cycles/s \$cy_$c"
+	eval "bench_fig cycle_ms_p50_c$c ms \$p50_$c"
+done
+}
+
+# approval -> waiting client released
+n=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 50 || echo 200)
+l50=; l99=; lmax=
+r=0
+while [ "$r" -lt "$BENCH_ROUNDS" ]; do
+	out=$("$BD" latency "$DL_SOCK" "$KEY" "$n" 2>&1) ||
+		bench_fail "bench_daemon latency: $out"
+	l50="$l50 $(bench_val release_ms_p50 "$out")"
+	l99="$l99 $(bench_val release_ms_p99 "$out")"
+	lmax="$lmax $(bench_val release_ms_max "$out")"
+	r=$((r + 1))
+done
+echo "# latency: $n approvals per round"
+# shellcheck disable=SC2086
+{
+bench_fig release_ms_p50 ms $l50
+bench_fig release_ms_p99 ms $l99
+bench_fig release_ms_max ms $lmax
+}
+
+# 1,000 waiting clients, a fresh daemon each round (RSS from a clean start)
+W=${BENCH_WAITERS:-1000}
+rb=; rp=; rh=; w50=; w99=; wall=
+r=0
+rounds=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 3)
+while [ "$r" -lt "$rounds" ]; do
+	dl_stop
+	rm -f "$DL_EVIDENCE"
+	dl_start || { bench_fail "daemon restart"; break; }
+	out=$("$BD" waiters "$DL_SOCK" "$KEY" "$W" "$DL_PID" 2>&1) ||
+		bench_fail "bench_daemon waiters: $out"
+	rb="$rb $(bench_val daemon_rss_kib_before "$out")"
+	rp="$rp $(bench_val daemon_rss_kib_parked "$out")"
+	rh="$rh $(bench_val daemon_rss_kib_peak "$out")"
+	w50="$w50 $(bench_val waiters_release_ms_p50 "$out")"
+	w99="$w99 $(bench_val waiters_release_ms_p99 "$out")"
+	wall="$wall $(bench_val waiters_all_released_ms "$out")"
+	r=$((r + 1))
+done
+echo "# waiters: $W parked connections per round"
+# shellcheck disable=SC2086
+{
+bench_fig daemon_rss_kib_idle KiB $rb
+bench_fig daemon_rss_kib_${W}_parked KiB $rp
+bench_fig daemon_rss_kib_peak KiB $rh
+bench_fig waiters_release_after_own_approval_ms_p50 ms $w50
+bench_fig waiters_release_after_own_approval_ms_p99 ms $w99
+bench_fig waiters_all_released_after_first_approval_ms ms $wall
+}
+dl_stop
+bench_done

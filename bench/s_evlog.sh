@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench/s_evlog.sh — `approverctl verify-log` on a large evidence file vs
+# the raw BLAKE2b line-hash rate of the same file (interleaved per round),
+# and approverd start-up replaying that file (spawn -> first `health`
+# answer), in a private mount namespace.
+# The fixture ($BENCH_FIXTURES/ev-N.log + host.key, N records shaped like
+# the daemon's, see bench_evgen.c) is generated once and reused.
+. "$APPROVERD_TOP/tests/integration/lib.sh"
+ns_reexec "$0" "$@"
+. "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
+. "$APPROVERD_TOP/bench/lib.sh"
+
+N=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)
+N=${BENCH_EVLOG_N:-$N}
+fixture() { # N: make $BENCH_FIXTURES/ev-N once
+	_fx=$BENCH_FIXTURES/ev-$1
+	[ -s "$_fx/evidence.log" ] && return 0
+	rm -rf "$_fx" && mkdir -p "$_fx" && chmod 0700 "$_fx" || {
+		bench_fail "mkdir $_fx"; return 1; }
+	"$BENCH_BIN/bench_evgen" "$_fx/evidence.log.tmp" "$_fx/host.key" "$1" \
+		>/dev/null || { bench_fail "bench_evgen $1"; return 1; }
+	mv "$_fx/evidence.log.tmp" "$_fx/evidence.log"
+}
+fixture "$N" || bench_done
+FX=$BENCH_FIXTURES/ev-$N
+sz=$(stat -c %s "$FX/evidence.log")
+echo "# fixture: $N records, $((sz / 1048576)) MiB ($FX)"
+
+vl=; bl=; r=0
+rounds=$([ "${BENCH_QUICK:-0}" = 1 ] && echo "$BENCH_ROUNDS" || echo 3)
+cat "$FX/evidence.log" >/dev/null # same page-cache state for both
+while [ "$r" -lt "$rounds" ]; do
+	us=$(bench_us "$APPROVERD_BUILD/approverctl" verify-log \
+		--host-key "$FX/host.pub" "$FX/evidence.log")
+	[ "$us" -gt 0 ] && vl="$vl $((N * 1000000 / us))"
+	out=$("$BENCH_BIN/bench_raw" blake2b "$FX/evidence.log") ||
+		bench_fail "bench_raw blake2b"
+	bl="$bl $(bench_val blake2b_lines_per_s "$out")"
+	r=$((r + 1))
+done
+# shellcheck disable=SC2086
+{
+bench_fig verify_log_records_per_s_${N} records/s $vl
+bench_fig blake2b_lines_per_s_same_file lines/s $bl
+}
+
+# daemon start replaying a fixture: spawn -> first `health` answer, polled
+# every ~10 ms (a tighter loop would steal one of the two CPUs from the
+# daemon); a start that takes longer than BENCH_REPLAY_MAX s is killed and
+# reported as such.
+REPLAY_MAX=${BENCH_REPLAY_MAX:-60}
+dl_start_timed() { # sets START_MS (empty on timeout); 1 if it exited
+	# shellcheck disable=SC2086
+	env ${DL_ENV:-} "$DL_BIN" -f -c "$DL_CONF" </dev/null >>"$DL_LOG" 2>&1 &
+	DL_PID=$!
+	ns_track_pid "$DL_PID"
+	START_MS=
+	_t0=$(date +%s%N)
+	_end=$((_t0 / 1000000000 + REPLAY_MAX))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		if "$DL_ADC" -S "$DL_SOCK" health >/dev/null 2>&1; then
+			START_MS=$(( ($(date +%s%N) - _t0) / 1000000 ))
+			return 0
+		fi
+		kill -0 "$DL_PID" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 0
+}
+ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
+DL_CKPT=1000
+# shellcheck disable=SC2119
+dl_setup >/dev/null || { bench_fail "dl_setup"; bench_done; }
+SIZES=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 25000 || echo "25000 50000 100000 1000000")
+for n in ${BENCH_REPLAY_SIZES:-$SIZES}; do
+	fixture "$n" || continue
+	FX=$BENCH_FIXTURES/ev-$n
+	cp "$FX/evidence.log" "$DL_EVIDENCE" && chmod 0600 "$DL_EVIDENCE" &&
+		cp "$FX/host.key" "$DL_ETC/host.key" &&
+		cp "$FX/host.pub" "$DL_ETC/host.pub" || { bench_fail "copy fixture"; continue; }
+	cat "$DL_EVIDENCE" >/dev/null
+	dl_start_timed || { bench_fail "daemon start: $(tail -n 3 "$DL_LOG")"; continue; }
+	ms=$START_MS
+	if [ -n "$ms" ]; then
+		rss=$(awk '/^VmHWM/{print $2}' "/proc/$DL_PID/status")
+		bench_fig "daemon_start_replay_ms_$n" ms "$ms"
+		bench_fig "daemon_start_replay_peak_rss_kib_$n" KiB "$rss"
+		dl_stop
+	else
+		echo "fig daemon_start_replay_ms_$n >$((REPLAY_MAX * 1000)) - - 1 ms"
+		echo "# start replaying $n records did not finish within ${REPLAY_MAX}s; killed"
+		dl_kill9
+	fi
+done
+bench_done

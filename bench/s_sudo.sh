@@ -1,0 +1,125 @@
+#!/bin/sh
+# shellcheck disable=SC2034 # per-variant lists are read through eval
+# bench/s_sudo.sh — real setuid sudo (1.9) in a private mount namespace
+# (tests/integration/lib.sh): the same `sudo -n true` timed with three
+# /etc/sudo.conf variants, switched in place between batches so that every
+# round measures all of them side by side:
+#   none     sudoers plugins only (the baseline)
+#   plugin   + approverd_approval/approverd_audit (sudo_approverd.so)
+#   json     + sudo's own audit_json plugin (a second baseline)
+# Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true` covered by
+# an approved, unconsumed request (made untimed before each timed run:
+# one refused sudo run creates the pending request, approverctl approve
+# signs it with alice's key), against the same run with no plugin.
+. "$APPROVERD_TOP/tests/integration/lib.sh"
+ns_reexec "$0" "$@"
+. "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
+. "$APPROVERD_TOP/bench/lib.sh"
+SP=$BENCH_BIN/bench_spawn
+SUDO=$(command -v sudo)
+SO=$APPROVERD_BUILD/sudo_approverd.so
+
+ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
+ns_devlog || { bench_fail "ns_devlog"; bench_done; }
+# shellcheck disable=SC2119
+dl_setup >/dev/null || { bench_fail "dl_setup"; bench_done; }
+dl_key alice alice || { bench_fail "dl_key"; bench_done; }
+dl_start || { bench_fail "daemon start"; bench_done; }
+ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
+ai-deploy ALL=(ALL) NOPASSWD: ALL" || { bench_fail "ns_sudo"; bench_done; }
+
+# the clients read only [subjects] and [client]
+ns_file "$T/client.conf" 0644 "[subjects]
+users = ai-deploy
+groups = ai-agents
+
+[client]
+socket = $DL_SOCK
+wait = 0"
+BASE="Plugin sudoers_policy sudoers.so
+Plugin sudoers_io sudoers.so
+Plugin sudoers_audit sudoers.so"
+printf '%s\nSet disable_coredump true\n' "$BASE" >"$T/conf.none"
+printf '%s\nPlugin approverd_approval %s config=%s\nPlugin approverd_audit %s\nSet disable_coredump true\n' \
+	"$BASE" "$SO" "$T/client.conf" "$SO" >"$T/conf.plugin"
+mkdir -p "$T/json" && chmod 0700 "$T/json"
+printf '%s\nPlugin audit_json audit_json.so logfile=%s/sudo_audit.json\nSet disable_coredump true\n' \
+	"$BASE" "$T/json" >"$T/conf.json"
+use() { cat "$T/conf.$1" >"$T/etc/sudo.conf"; }
+
+# sanity: each variant really works, and the plugin really holds ai-deploy
+for v in none plugin json; do
+	use "$v"
+	"$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null ||
+		bench_fail "human sudo with variant $v"
+done
+use plugin
+out=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1)
+case $out in *R-*) ;; *) bench_fail "plugin did not hold ai-deploy: $out" ;; esac
+use json
+"$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null
+[ -s "$T/json/sudo_audit.json" ] || bench_fail "audit_json wrote nothing"
+
+K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
+KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
+hn=; hp=; hj=; an=; aa=; cn=; cp=; cj=; can=; caa=
+med() { bench_val spawn_us_median "$1"; }
+cpu() { bench_val spawn_cpu_us_median "$1"; }
+r=0
+while [ "$r" -lt "$BENCH_ROUNDS" ]; do
+	# one run of each variant in turn, K times: load drift hits all three
+	wn=; wp=; wj=; un=; up=; uj=; k=0
+	while [ "$k" -lt "$K" ]; do
+		for v in none plugin json; do
+			use "$v"
+			out=$("$SP" -q -u dave -n 1 -- "$SUDO" -n true) ||
+				bench_fail "human $v"
+			x=$(echo "$v" | cut -c1)
+			eval "w$x=\"\$w$x $(med "$out")\""
+			eval "u$x=\"\$u$x $(cpu "$out")\""
+		done
+		k=$((k + 1))
+	done
+	for x in n p j; do
+		eval "h$x=\"\$h$x \$(bench_median \$w$x)\""
+		eval "c$x=\"\$c$x \$(bench_median \$u$x)\""
+	done
+	use none
+	out=$("$SP" -q -u ai-deploy -n "$KA" -- "$SUDO" -n true) || bench_fail "AI none"
+	an="$an $(med "$out")"
+	can="$can $(cpu "$out")"
+	use plugin
+	i=0
+	while [ "$i" -lt "$KA" ]; do
+		msg=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1)
+		id=$(printf '%s\n' "$msg" | grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1)
+		ctl approve "$id" -k "$T/keys/alice.key" --yes >/dev/null 2>&1 ||
+			{ bench_fail "approve '$id': $msg"; break; }
+		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1) ||
+			{ bench_fail "approved AI run '$id': $out"; break; }
+		aa="$aa $(med "$out")"
+		caa="$caa $(cpu "$out")"
+		i=$((i + 1))
+	done
+	r=$((r + 1))
+done
+echo "# human: $K runs per variant per round, variants alternating run by run"
+echo "# (value = median of the round's runs)"
+echo "# AI: $KA runs per round; each plugin run consumes one approval"
+# shellcheck disable=SC2086
+{
+bench_fig sudo_human_none_us us $hn
+bench_fig sudo_human_plugin_us us $hp
+bench_fig sudo_human_auditjson_us us $hj
+bench_fig sudo_ai_none_us us $an
+bench_fig sudo_ai_approved_plugin_us us $aa
+bench_fig sudo_human_none_cpu_us us $cn
+bench_fig sudo_human_plugin_cpu_us us $cp
+bench_fig sudo_human_auditjson_cpu_us us $cj
+bench_fig sudo_ai_none_cpu_us us $can
+bench_fig sudo_ai_approved_plugin_cpu_us us $caa
+}
+n=$(dl_ev_count '"event":"consume"')
+echo "# evidence: $n consume records"
+dl_stop
+bench_done
