@@ -223,6 +223,28 @@ static void show_list(const char *label, const json_t *arr, const char *sep)
 	printf("\n");
 }
 
+/* Ticket / precheck outcomes (docs/NOTIFY.md): "kind result (HTTP n) url". */
+static void show_checks(const json_t *checks)
+{
+	const json_t *k;
+	size_t i;
+
+	json_array_foreach(checks, i, k) {
+		char *kind = ctl_esc(k, "kind"), *res = ctl_esc(k, "result");
+		char *url = ctl_esc(k, "url"), *why = ctl_esc(k, "why");
+
+		printf("%-10s %s %s (HTTP %lld) %s%s%s\n", "check",
+		       kind ? kind : "?", res ? res : "?",
+		       (long long)json_integer_value(json_object_get(k, "http_status")),
+		       url ? url : "?", why && why[0] ? ": " : "",
+		       why ? why : "");
+		free(kind);
+		free(res);
+		free(url);
+		free(why);
+	}
+}
+
 static void show_human(const json_t *s)
 {
 	const json_t *r = json_object_get(s, "request"), *a;
@@ -259,6 +281,7 @@ static void show_human(const json_t *s)
 		free(n);
 		free(u);
 	}
+	show_checks(json_object_get(s, "checks"));
 	show_line("digest", s, "digest");
 }
 

@@ -83,6 +83,7 @@ tap_like "$r" "\"url\":\"http://127.0.0.1:$P/ticket/CHG-1\",\"http_status\":200,
 tap_like "$(grep '"event":"request"' "$DL_EVIDENCE" | grep "\"id\":\"$id\"")" '"checks":\[\{"kind":"ticket_check",.*"result":"passed"' "the request record carries the check"
 tap_like "$(ctl show "$id" --json)" '"checks": *\[' "approverctl show --json shows the checks"
 tap_like "$(ctl show "$id" --json | tr -d ' \n')" '"kind":"ticket_check".*"result":"passed"' "...with the result"
+tap_like "$(ctl show "$id")" 'check +ticket_check passed \(HTTP 200\) http' "approverctl show (text) prints the check outcome"
 wait_for 5 hook_has "$id"
 tap_ok "approvers notified" hook_has "$id"
 tl=$(grep -n '"path": "/ticket/CHG-1"' "$T/web.log" | head -n 1 | cut -d: -f1)
