@@ -8,7 +8,9 @@
  * files `su` (which may @include `common-account`, given the same text, so
  * include chains and loops are reached). The doctor sources live in
  * approverd/ctl, outside libapproverd.a, so they are included here.
- * Writes only under a mkdtemp directory in /tmp, removed at exit.
+ * Writes only under a mkdtemp directory in $TMPDIR (default /tmp), removed
+ * at exit; tests/fuzz/smoke.sh points TMPDIR at its own work directory,
+ * because libFuzzer may end the process without running atexit handlers.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,7 @@ struct ctl_globals ctl_g = {.config = AD_CONFIG_PATH, .socket = NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char root[] = "/tmp/fuzz_doctor.XXXXXX";
+static char root[200];
 static int ready;
 
 static void cleanup(void)
@@ -61,7 +63,11 @@ static int put(const char *rel, const uint8_t *p, size_t n)
 static int setup(void)
 {
 	char dir[256];
+	const char *tmp = getenv("TMPDIR");
 
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 150)
+		tmp = "/tmp";
+	snprintf(root, sizeof(root), "%s/fuzz_doctor.XXXXXX", tmp);
 	if (mkdtemp(root) == NULL)
 		return -1;
 	atexit(cleanup);

@@ -11,7 +11,8 @@ for f in "$@"; do
 	seeds=$top/tests/fuzz/corpus/$name
 	work=$(mktemp -d)
 	[ -d "$seeds" ] && cp -r "$seeds"/. "$work"/ 2>/dev/null
-	if "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+	mkdir -p "$work.tmp"
+	if TMPDIR="$work.tmp" "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
 		-artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
 		execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work.log" | grep -o '[0-9]*$')
 		[ -n "$execs" ] || execs=$(tail -n 5 "$work.log" | grep -o 'Done [0-9]* runs' | grep -o '[0-9]*')
@@ -21,6 +22,6 @@ for f in "$@"; do
 		echo "not ok $n - $name crashed"
 		tail -n 40 "$work.log"
 	fi
-	rm -rf "$work" "$work.log"
+	rm -rf "$work" "$work.log" "$work.tmp"
 done
 [ "$bad" -eq 0 ]
