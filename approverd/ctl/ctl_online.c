@@ -245,6 +245,22 @@ static void show_checks(const json_t *checks)
 	}
 }
 
+/* Every environment entry on its own line: the digest binds them all. */
+static void show_env(const json_t *env)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_array_size(env) == 0)
+		printf("%-10s (none)\n", "env");
+	json_array_foreach(env, i, v) {
+		char *e = ad_escape(json_string_value(v) ? json_string_value(v)
+							 : "");
+		printf("%-10s %s\n", i == 0 ? "env" : "", e ? e : "?");
+		free(e);
+	}
+}
+
 static void show_human(const json_t *s)
 {
 	const json_t *r = json_object_get(s, "request"), *a;
@@ -263,9 +279,18 @@ static void show_human(const json_t *s)
 	show_line("host", r, "host");
 	show_line("service", r, "service");
 	show_line("runas", r, "runas_user");
+	printf("%-10s uid %lld, gid %lld\n", "runas ids",
+	       (long long)json_integer_value(json_object_get(r, "runas_uid")),
+	       (long long)json_integer_value(json_object_get(r, "runas_gid")));
+	show_line("groups", r, "runas_groups");
 	show_line("command", r, "command");
 	show_list("argv", json_object_get(r, "argv"), " ");
 	show_line("cwd", r, "cwd");
+	show_line("chroot", r, "chroot");
+	show_line("exe hash", r, "exe_hash");
+	show_env(json_object_get(r, "env"));
+	show_line("tty", r, "tty");
+	show_line("rhost", r, "rhost");
 	show_line("reason", r, "reason");
 	show_line("ticket", r, "ticket");
 	show_line("rollback", r, "rollback");

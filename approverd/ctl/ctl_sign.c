@@ -5,6 +5,8 @@
  *  - the digest signed is recomputed here from the request fields shown to
  *    the approver; a "digest" that differs is refused, never signed;
  *  - every request field is escaped before it reaches the terminal;
+ *  - the confirmation screen shows every field the request digest binds
+ *    (argv, env, runas ids and groups, tty, rhost, context), escaped;
  *  - not_after = now + ttl, and ttl never exceeds max_ttl when given,
  *    nor the time left before the request expires;
  *  - nothing is signed without a "yes" on the terminal unless --yes;
@@ -120,6 +122,19 @@ static void show_line(const char *label, const char *value)
 	free(e);
 }
 
+/* Every environment entry on its own line: the digest binds them all. */
+static void show_env(const struct ad_strv *v)
+{
+	if (v->n == 0)
+		fprintf(stderr, "  %-10s (none)\n", "env");
+	for (size_t i = 0; i < v->n; i++) {
+		char *e = ad_escape(v->v[i]);
+		fprintf(stderr, "  %-10s %s\n", i == 0 ? "env" : "",
+		        e ? e : "?");
+		free(e);
+	}
+}
+
 static void show_argv(const struct ad_strv *v)
 {
 	fprintf(stderr, "  %-10s", "argv");
@@ -169,12 +184,17 @@ static void sign_show(const struct sign_input *in, const struct ad_seckey *k,
 	show_line("sponsor", r->sponsor);
 	show_line("service", r->service);
 	show_ids("run as", r->runas_user, r->runas_uid, &r->runas_gid);
+	show_line("groups", r->runas_groups);
 	show_line("command", r->command);
 	show_argv(&r->argv);
 	show_line("cwd", r->cwd);
 	if (r->chroot[0] != '\0')
 		show_line("chroot", r->chroot);
 	show_line("exe hash", r->exe_hash);
+	show_env(&r->env);
+	show_line("tty", r->tty);
+	show_line("rhost", r->rhost);
+	show_time("created", r->created_us / 1000000);
 	show_line("reason", r->reason);
 	show_line("ticket", r->ticket);
 	show_line("rollback", r->rollback);
