@@ -8,6 +8,9 @@
  *    uid) makes the request gated; a lookup error is an error.
  *  - /proc bytes are parsed with hard caps; numbers only via num.h.
  *  - Malformed module arguments are AD_ERR_CONFIG naming the argument.
+ *  - require= targets match by uid, not name (review R6); for a listed
+ *    service an unknown target, an NSS error or a uid-0 target always
+ *    needs approval.
  */
 #include "pamreq.h"
 
@@ -26,6 +29,8 @@
 #include "text.h"
 
 #define PWBUF_MAX 16384
+
+static int name_uid(const char *name, uid_t *uid);
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -131,16 +136,98 @@ static int word_match(const char *pat, const char *s)
 	return strcmp(pat, "*") == 0 || strcmp(pat, s) == 0;
 }
 
+/*
+ * require= matching is by uid (review R6): a passwd alias of a target
+ * ("toor", uid 0) is the same target. Each name is resolved at most once
+ * per call; a target that cannot be resolved, and any uid-0 target of a
+ * listed service, needs approval (fail closed).
+ */
+struct uid_cache {
+	size_t n;
+	struct {
+		const char *name;
+		int rc;
+		uid_t uid;
+	} e[AD_PAM_REQUIRE_MAX + 1];
+};
+
+static int default_lookup(void *arg, const char *name, uid_t *uid)
+{
+	(void)arg;
+	return name_uid(name, uid);
+}
+
+/* 0 and *uid, AD_ERR_NOTFOUND, or another negative ad_err (NSS error). */
+static int cache_uid(struct uid_cache *c, const char *name, uid_t *uid,
+		     ad_pam_uid_fn lookup, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].name, name) == 0)
+			break;
+	if (i == c->n) {
+		if (c->n >= sizeof(c->e) / sizeof(c->e[0]))
+			return AD_ERR_TOOBIG;
+		c->e[i].name = name;
+		c->e[i].uid = (uid_t)-1;
+		c->e[i].rc = lookup(arg, name, &c->e[i].uid);
+		if (c->e[i].rc > 0)
+			c->e[i].rc = AD_ERR_IO; /* a resolver must not say "yes" */
+		c->n++;
+	}
+	*uid = c->e[i].uid;
+	return c->e[i].rc;
+}
+
+/* 1 if the pair's target is the target (name, "*" or same uid), else 0. */
+static int target_match(struct uid_cache *c, const char *pat, uid_t tuid,
+			const char *target, ad_pam_uid_fn lookup, void *arg)
+{
+	uid_t puid;
+	int rc;
+
+	if (strcmp(pat, "*") == 0 || strcmp(pat, target) == 0)
+		return 1;
+	rc = cache_uid(c, pat, &puid, lookup, arg);
+	if (rc == AD_ERR_NOTFOUND)
+		return 0; /* an unknown name in the list names nobody */
+	return rc != 0 || puid == tuid; /* NSS error: fail closed */
+}
+
+int ad_pam_require_match_with(const struct ad_pam_args *a,
+			      const char *service, const char *target,
+			      ad_pam_uid_fn lookup, void *arg)
+{
+	struct uid_cache c = {0};
+	uid_t tuid;
+	int listed = 0;
+
+	if (a == NULL || service == NULL)
+		return 0;
+	if (lookup == NULL)
+		lookup = default_lookup;
+	for (size_t i = 0; i < a->n_require && !listed; i++)
+		listed = word_match(a->require[i].service, service);
+	if (!listed)
+		return 0;
+	if (target == NULL || target[0] == '\0' ||
+	    cache_uid(&c, target, &tuid, lookup, arg) != 0)
+		return 1; /* no or unknown target, NSS error: fail closed */
+	if (tuid == 0)
+		return 1; /* any uid-0 target of a listed service */
+	for (size_t i = 0; i < a->n_require; i++)
+		if (word_match(a->require[i].service, service) &&
+		    target_match(&c, a->require[i].target, tuid, target,
+				 lookup, arg))
+			return 1;
+	return 0;
+}
+
 int ad_pam_require_match(const struct ad_pam_args *a, const char *service,
 			 const char *target)
 {
-	if (a == NULL || service == NULL || target == NULL)
-		return 0;
-	for (size_t i = 0; i < a->n_require; i++)
-		if (word_match(a->require[i].service, service) &&
-		    word_match(a->require[i].target, target))
-			return 1;
-	return 0;
+	return ad_pam_require_match_with(a, service, target, NULL, NULL);
 }
 
 enum ad_pam_kind ad_pam_kind_of(const struct ad_pam_args *a,

@@ -62,9 +62,24 @@ void ad_pam_args_free(struct ad_pam_args *args);
 int ad_pam_require_parse(struct ad_pam_args *args, const char *list,
 			 char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-/* 1 if (service, target) needs approval, else 0. */
+/* Resolve a user name: 0 and *uid, AD_ERR_NOTFOUND for no such user, or
+ * another negative ad_err (an NSS failure). */
+typedef int (*ad_pam_uid_fn)(void *arg, const char *name, uid_t *uid);
+
+/*
+ * 1 if (service, target) needs approval, else 0. Targets match by uid, not
+ * name (a passwd alias such as "toor", uid 0, is "root"); "*" matches any.
+ * When some pair lists the service, the answer is also 1 if the target is
+ * uid 0 (whatever the list says), NULL, empty, unknown or its lookup fails,
+ * and if the lookup of a listed target name fails (fail closed). Each name is
+ * looked up at most once per call. _with takes the resolver (NULL:
+ * getpwnam_r); the plain form uses getpwnam_r.
+ */
 int ad_pam_require_match(const struct ad_pam_args *args, const char *service,
 			 const char *target);
+int ad_pam_require_match_with(const struct ad_pam_args *args,
+			      const char *service, const char *target,
+			      ad_pam_uid_fn lookup, void *arg);
 
 /* The service kind: args->kind if set, else SWITCH for su, su-l, runuser,
  * runuser-l, sudo, sudo-i, pkexec, polkit-1, else LOGIN. */

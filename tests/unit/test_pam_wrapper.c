@@ -697,7 +697,7 @@ static void test_pamreq_args(void **state)
 	assert_string_equal(a.config, "/etc/approverd/approverd.conf");
 	assert_true(ad_pam_require_match(&a, "su", "root"));
 	assert_true(ad_pam_require_match(&a, "pkexec", "root"));
-	assert_false(ad_pam_require_match(&a, "su", "bob"));
+	assert_false(ad_pam_require_match(&a, "su", "nobody"));
 	assert_false(ad_pam_require_match(&a, "sshd", "root"));
 	assert_int_equal(ad_pam_kind_of(&a, "su"), AD_PAM_KIND_SWITCH);
 	assert_int_equal(ad_pam_kind_of(&a, "sshd"), AD_PAM_KIND_LOGIN);
@@ -706,7 +706,9 @@ static void test_pamreq_args(void **state)
 	assert_true(a.debug && a.has_wait && a.wait_s == 90);
 	assert_true(ad_pam_require_match(&a, "sshd", "anyone"));
 	assert_true(ad_pam_require_match(&a, "su", "bob"));
-	assert_false(ad_pam_require_match(&a, "su", "root"));
+	/* su is listed: a uid-0 target needs approval whatever the list says */
+	assert_true(ad_pam_require_match(&a, "su", "root"));
+	assert_false(ad_pam_require_match(&a, "su", "nobody"));
 	assert_int_equal(ad_pam_kind_of(&a, "sshd"), AD_PAM_KIND_SWITCH);
 	ad_pam_args_free(&a);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -714,6 +716,105 @@ static void test_pamreq_args(void **state)
 			fail_msg("argument '%s' accepted", bad[i][0]);
 		assert_true(err[0] != '\0');
 	}
+}
+
+/* A passwd for require= matching: toor and bobby are aliases (same uid)
+ * of root and bob; "broken" is an NSS failure; arg counts the lookups. */
+static int fake_uid(void *arg, const char *name, uid_t *uid)
+{
+	static const struct {
+		const char *name;
+		uid_t uid;
+	} pw[] = {{"root", 0}, {"toor", 0}, {"bob", 1001}, {"bobby", 1001},
+		  {"carol", 1002}};
+
+	(*(int *)arg)++;
+	if (strcmp(name, "broken") == 0)
+		return -4; /* AD_ERR_IO */
+	for (size_t i = 0; i < sizeof(pw) / sizeof(pw[0]); i++)
+		if (strcmp(pw[i].name, name) == 0) {
+			*uid = pw[i].uid;
+			return 0;
+		}
+	return -6; /* AD_ERR_NOTFOUND */
+}
+
+static int yes_uid(void *arg, const char *name, uid_t *uid)
+{
+	(void)arg;
+	(void)name;
+	*uid = 1001;
+	return 1; /* a resolver that says neither 0 nor an error */
+}
+
+static int match(const char *list, const char *svc, const char *target,
+		 int *calls)
+{
+	struct ad_pam_args a;
+	char err[256];
+	const char *argv[1];
+	char arg[300];
+	int rc;
+
+	snprintf(arg, sizeof(arg), "require=%s", list);
+	argv[0] = arg;
+	assert_int_equal(ad_pam_args_parse(&a, 1, argv, err, sizeof(err)), 0);
+	*calls = 0;
+	rc = ad_pam_require_match_with(&a, svc, target, fake_uid, calls);
+	ad_pam_args_free(&a);
+	return rc;
+}
+
+/* Review R6: require= targets match by uid; fail closed on lookups. */
+static void test_pamreq_require_uid(void **state)
+{
+	const char *def = AD_PAM_DEFAULT_REQUIRE;
+	struct ad_pam_args a;
+	char err[256];
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(match(def, "su", "root", &n), 1);
+	assert_int_equal(match(def, "su", "toor", &n), 1); /* uid-0 alias */
+	assert_int_equal(match(def, "pkexec", "toor", &n), 1);
+	assert_int_equal(match(def, "su", "bob", &n), 0);
+	assert_int_equal(match(def, "sshd", "toor", &n), 0);
+	assert_int_equal(n, 0); /* unlisted service: no lookup at all */
+	assert_int_equal(match(def, "su", "ghost", &n), 1); /* unknown target */
+	assert_int_equal(match(def, "su", "broken", &n), 1); /* NSS error */
+	assert_int_equal(match(def, "su", "", &n), 1);
+	assert_int_equal(match(def, "su", NULL, &n), 1);
+	assert_int_equal(match(def, "sshd", NULL, &n), 0);
+	/* a non-root target: its aliases match, other users do not */
+	assert_int_equal(match("su:bob", "su", "bobby", &n), 1);
+	assert_int_equal(match("su:bobby", "su", "bob", &n), 1);
+	assert_int_equal(match("su:bob", "su", "carol", &n), 0);
+	/* any uid-0 target of a listed service, whatever the list says */
+	assert_int_equal(match("su:bob", "su", "root", &n), 1);
+	assert_int_equal(match("su:bob", "su", "toor", &n), 1);
+	assert_int_equal(match("su:bob", "pkexec", "root", &n), 0);
+	assert_int_equal(match("*:bob", "sshd", "toor", &n), 1);
+	/* a listed name that cannot be looked up: fail closed */
+	assert_int_equal(match("su:broken", "su", "carol", &n), 1);
+	/* a listed name that does not exist names nobody */
+	assert_int_equal(match("su:ghost,su:bob", "su", "carol", &n), 0);
+	assert_int_equal(match("su:ghost,su:bob", "su", "bobby", &n), 1);
+	assert_int_equal(match("su:*", "su", "ghost", &n), 1);
+	/* each name is looked up once per call */
+	assert_int_equal(match("su:bob,su-l:carol,su:bob,su:bobby,su:ghost",
+			       "su", "carol", &n), 0);
+	assert_int_equal(n, 4); /* carol, bob, bobby, ghost */
+	/* a resolver that answers neither 0 nor an error: fail closed */
+	assert_int_equal(ad_pam_args_parse(&a, 0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ad_pam_require_match_with(&a, "su", "carol", yes_uid,
+						   NULL), 1);
+	assert_int_equal(ad_pam_require_match_with(&a, "sshd", "carol", yes_uid,
+						   NULL), 0);
+	/* the real getpwnam_r: root and a non-root system user */
+	assert_int_equal(ad_pam_require_match(&a, "su", "root"), 1);
+	assert_int_equal(ad_pam_require_match(&a, "su", "nobody"), 0);
+	assert_int_equal(ad_pam_require_match(&a, "su", "no-such-user-x"), 1);
+	ad_pam_args_free(&a);
 }
 
 static int only_daemon_is_ai(void *arg, const char *user)
@@ -931,6 +1032,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pamreq_other_programs),
 		cmocka_unit_test(test_pamreq_loginuid),
 		cmocka_unit_test(test_pamreq_args),
+		cmocka_unit_test(test_pamreq_require_uid),
 		cmocka_unit_test(test_pamreq_initiator),
 		cmocka_unit_test(test_pamreq_build),
 #if NOMEM_INJECTION
