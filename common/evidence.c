@@ -7,7 +7,9 @@
  * writable, with trusted parents, and is flock'ed so that one writer owns
  * the chain; the whole chain and every checkpoint signature are verified
  * before the first append; only a torn last line is cut off (and reported),
- * any other damage refuses the open.
+ * any other damage refuses the open; ad_evidence_replay_open hands the
+ * daemon only records of the chain open verified (same head, same length,
+ * every line checked again), and reports any change as an error.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -251,4 +253,51 @@ json_t *ad_evidence_recovery_record(const struct ad_evidence_info *info)
 	    "line", (json_int_t)info->cut_line, "offset",
 	    (json_int_t)info->cut_offset, "bytes", (json_int_t)info->cut_bytes,
 	    "cut_hash", info->cut_hash, "why", info->cut_why);
+}
+
+/* The replayed chain must end where ad_evidence_open left it. */
+static int same_as_opened(const struct ad_evidence *ev,
+                          const struct ad_ev_scan *s,
+                          struct ad_verify_report *rep)
+{
+	struct stat st;
+
+	if (s->ch.seq == ev->durable.seq &&
+	    memcmp(s->ch.head, ev->durable.head, AD_EVIDENCE_HASH_LEN) == 0 &&
+	    fstat(ev->fd, &st) == 0 && (uint64_t)st.st_size == ev->len)
+		return 0;
+	rep->status = AD_ERR_CHAIN;
+	rep->bad_seq = rep->bad_line = s->ch.seq;
+	snprintf(rep->why, sizeof(rep->why),
+	         "%s: changed since it was opened (replayed up to seq %llu, "
+	         "opened at seq %llu)",
+	         ev->path, (unsigned long long)s->ch.seq,
+	         (unsigned long long)ev->durable.seq);
+	return AD_ERR_CHAIN;
+}
+
+int ad_evidence_replay_open(struct ad_evidence *ev, ad_evidence_cb cb,
+                            void *arg, struct ad_verify_report *rep)
+{
+	struct ad_ev_scan s;
+	int r = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if (!ev || ev->fd < 0)
+		return rep->status = AD_ERR_INVALID;
+	memset(&s, 0, sizeof(s));
+	s.host_pk = ev->pk;
+	s.cb = cb;
+	s.arg = arg;
+	s.limit = ev->durable.seq;
+	if (s.limit > 0)
+		r = ad_ev_scan_fd(ev->fd, &s);
+	else
+		ad_ev_scan_summary(&s);
+	*rep = s.rep;
+	if (r == 0)
+		r = same_as_opened(ev, &s, rep);
+	if (r != 0 && rep->status == 0)
+		rep->status = r;
+	return r;
 }

@@ -159,6 +159,24 @@ int ad_evidence_replay(const char *path, ad_evidence_cb cb, void *arg,
     __attribute__((warn_unused_result));
 
 /*
+ * The daemon's start-up in one pass: replay the file that ev holds open and
+ * locked, right after ad_evidence_open verified it (and cut a torn tail).
+ * Every line is checked again as it is read (chain, canonical form,
+ * checkpoint signatures with ev's host key) and cb gets records 1 ..
+ * ad_evidence_seq(ev); at the end the replayed head must be the head
+ * ad_evidence_open found and the file must still have the length it had,
+ * else AD_ERR_CHAIN ("changed since it was opened"): on 0 the records
+ * handed to cb are exactly the verified ones; on any error cb may already
+ * have seen records of a changed file, so the caller must discard the
+ * state it rebuilt (the daemon refuses to start).
+ * Same cb contract and rep as ad_evidence_replay, without reopening the
+ * path or scanning the file twice.
+ */
+int ad_evidence_replay_open(struct ad_evidence *ev, ad_evidence_cb cb,
+                            void *arg, struct ad_verify_report *rep)
+    __attribute__((warn_unused_result));
+
+/*
  * Syslog form: "seq=12 event=request id=R-7F3A-9C21 ... hash=HEX", every
  * key and value escaped with ad_escape (strings in double quotes unless
  * made only of [A-Za-z0-9._:/@+,-]; arrays/objects as quoted compact JSON).

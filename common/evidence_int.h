@@ -36,6 +36,30 @@ int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
                      const uint8_t *host_pk, json_t **rec_out, int *unparsable,
                      char *why, size_t whylen);
 
+/* A byte range inside a line. */
+struct ad_ev_span {
+	const char *p;
+	size_t n;
+};
+
+/* What ad_ev_canon_fast found: the first AD_EV_FAST_KEYS top-level keys
+ * (bytes between the quotes) and their values (raw bytes; a string value
+ * keeps its quotes), and how many top-level keys there are in all. */
+#define AD_EV_FAST_KEYS 8
+struct ad_ev_fast {
+	size_t nkeys;
+	struct ad_ev_span key[AD_EV_FAST_KEYS];
+	struct ad_ev_span val[AD_EV_FAST_KEYS];
+};
+
+/*
+ * 1 if line is certainly the canonical dump (AD_EV_DUMP_FLAGS) of a JSON
+ * object that json_loadb accepts with JSON_REJECT_DUPLICATES (f filled);
+ * 0 if it is not, or if the fast scanner cannot tell: the caller then runs
+ * the full jansson check (common/evidence_canon.c).
+ */
+int ad_ev_canon_fast(const char *line, size_t len, struct ad_ev_fast *f);
+
 /* BLAKE2b-256 of bytes. */
 void ad_ev_hash(uint8_t out[AD_EVIDENCE_HASH_LEN], const void *p, size_t n);
 void ad_ev_hex(char out[AD_EVIDENCE_HASH_HEX],

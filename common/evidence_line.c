@@ -6,7 +6,9 @@
  * keys are seq, time, event, prev in that order, seq is the previous seq + 1,
  * prev is the hash of the previous line, the event is known, and a
  * checkpoint has exactly count = seq - 1, head = prev and (with a host key)
- * a valid Ed25519 signature over ad_ev_sigmsg().
+ * a valid Ed25519 signature over ad_ev_sigmsg(). The fast path (spans
+ * from ad_ev_canon_fast, no JSON tree) only accepts; every line it does not
+ * accept is decided and explained by the full jansson load+dump check.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "error.h"
 #include "evidence_int.h"
+#include "num.h"
 
 static const char *const known_events[] = {
     "request", "approval", "denial",    "approved",   "consume",
@@ -124,15 +127,18 @@ static int fail(int rc, char *why, size_t whylen, const char *fmt, ...)
 	return rc;
 }
 
-static int is_lower_hex(const char *s, size_t n)
+static int lower_hex_n(const char *s, size_t n)
 {
-	if (strlen(s) != n)
-		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		      (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
+}
+
+static int is_lower_hex(const char *s, size_t n)
+{
+	return strlen(s) == n && lower_hex_n(s, n);
 }
 
 /* The n-th key of obj in stored order must be want; returns its value. */
@@ -232,15 +238,16 @@ static int check_header(const struct ad_ev_chain *ch, json_t *rec, void **it,
 	return 0;
 }
 
-static int check_signature(const struct ad_ev_chain *ch, json_t *rec,
-                           const char *sig_hex, const uint8_t *host_pk)
+/* time is the checkpoint's time string, sig_hex its signature (hex). */
+static int check_signature(const struct ad_ev_chain *ch, const char *time,
+                           const char *sig_hex, size_t sig_len,
+                           const uint8_t *host_pk)
 {
 	uint8_t sig[crypto_sign_BYTES], msg[AD_EV_SIGMSG_MAX];
-	const char *time = json_string_value(json_object_get(rec, "time"));
 	size_t n;
 
-	if (sodium_hex2bin(sig, sizeof(sig), sig_hex, strlen(sig_hex), NULL,
-	                   NULL, NULL) != 0)
+	if (sodium_hex2bin(sig, sizeof(sig), sig_hex, sig_len, NULL, NULL,
+	                   NULL) != 0)
 		return AD_ERR_INVALID;
 	n = ad_ev_sigmsg(msg, ch->seq, ch->head, time, host_pk);
 	if (crypto_sign_verify_detached(sig, msg, n, host_pk) != 0)
@@ -277,21 +284,159 @@ static int check_checkpoint(const struct ad_ev_chain *ch, json_t *rec, void *it,
 		            "digits",
 		            crypto_sign_BYTES * 2);
 	if (host_pk &&
-	    check_signature(ch, rec, json_string_value(sig), host_pk) != 0)
+	    check_signature(ch, json_string_value(json_object_get(rec, "time")),
+	                    json_string_value(sig),
+	                    strlen(json_string_value(sig)), host_pk) != 0)
 		return fail(AD_ERR_CHECKPOINT, why, whylen,
 		            "checkpoint signature does not verify with the "
 		            "host key");
 	return 0;
 }
 
-int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
-                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
-                     char *why, size_t whylen)
+/* The fast path: spans from ad_ev_canon_fast, no JSON tree. */
+
+static int key_is(const struct ad_ev_fast *f, size_t i, const char *k)
+{
+	size_t n = strlen(k);
+	return f->key[i].n == n && memcmp(f->key[i].p, k, n) == 0;
+}
+
+/* A string value without escapes: its bytes between the quotes. */
+static int plain_str(const struct ad_ev_span *v, const char **s, size_t *n)
+{
+	if (v->n < 2 || v->p[0] != '"' || memchr(v->p + 1, '\\', v->n - 2))
+		return 0;
+	*s = v->p + 1;
+	*n = v->n - 2;
+	return 1;
+}
+
+/* A plain string value of fewer than cap bytes, copied with a NUL. */
+static int plain_copy(const struct ad_ev_span *v, char *out, size_t cap)
+{
+	const char *s;
+	size_t n;
+
+	if (!plain_str(v, &s, &n) || n >= cap)
+		return 0;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* A non-negative integer value (already known canonical). */
+static int span_u64(const struct ad_ev_span *v, uint64_t *out)
+{
+	char buf[24];
+
+	if (v->n == 0 || v->n >= sizeof(buf))
+		return 0;
+	memcpy(buf, v->p, v->n);
+	buf[v->n] = '\0';
+	return ad_parse_u64(out, buf, 0, INT64_MAX) == 0;
+}
+
+static int fast_header(const struct ad_ev_chain *ch, const struct ad_ev_fast *f,
+                       char time[AD_EV_TIME_LEN + 1], int *is_cp)
+{
+	char event[16], head_hex[AD_EVIDENCE_HASH_HEX];
+	const char *prev;
+	uint64_t seq;
+	size_t n;
+
+	if (f->nkeys < 4 || !key_is(f, 0, "seq") || !key_is(f, 1, "time") ||
+	    !key_is(f, 2, "event") || !key_is(f, 3, "prev"))
+		return 0;
+	if (!span_u64(&f->val[0], &seq) || seq != ch->seq + 1)
+		return 0;
+	if (!plain_copy(&f->val[1], time, AD_EV_TIME_LEN + 1) ||
+	    !ad_ev_time_valid(time))
+		return 0;
+	if (!plain_copy(&f->val[2], event, sizeof(event)) ||
+	    !ad_evidence_event_known(event))
+		return 0;
+	ad_ev_hex(head_hex, ch->head);
+	if (!plain_str(&f->val[3], &prev, &n) || n != 64 ||
+	    memcmp(prev, head_hex, 64) != 0)
+		return 0;
+	*is_cp = strcmp(event, "checkpoint") == 0;
+	return 1;
+}
+
+static int fast_checkpoint(const struct ad_ev_chain *ch,
+                           const struct ad_ev_fast *f, const char *time,
+                           const uint8_t *host_pk)
+{
+	const char *head, *prev, *sig;
+	size_t hn, pn, sn;
+	uint64_t count;
+
+	if (f->nkeys != 7 || !key_is(f, 4, "count") || !key_is(f, 5, "head") ||
+	    !key_is(f, 6, "signature"))
+		return 0;
+	if (!span_u64(&f->val[4], &count) || count != ch->seq)
+		return 0;
+	if (!plain_str(&f->val[5], &head, &hn) ||
+	    !plain_str(&f->val[3], &prev, &pn) || hn != pn ||
+	    memcmp(head, prev, hn) != 0)
+		return 0;
+	if (!plain_str(&f->val[6], &sig, &sn) || sn != crypto_sign_BYTES * 2 ||
+	    !lower_hex_n(sig, sn))
+		return 0;
+	return !host_pk || check_signature(ch, time, sig, sn, host_pk) == 0;
+}
+
+/* 0 if the line is certainly valid (and *rec_out loaded, if asked), 1 if
+ * the full check must decide. */
+static int fast_check(const struct ad_ev_chain *ch, const char *line,
+                      size_t len, const uint8_t *host_pk, json_t **rec_out,
+                      int *is_cp)
+{
+	char time[AD_EV_TIME_LEN + 1];
+	struct ad_ev_fast f;
+	json_error_t jerr;
+
+	if (!ad_ev_canon_fast(line, len, &f) ||
+	    !fast_header(ch, &f, time, is_cp))
+		return 1;
+	if (*is_cp && !fast_checkpoint(ch, &f, time, host_pk))
+		return 1;
+	if (rec_out &&
+	    !(*rec_out = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)))
+		return 1;
+	return 0;
+}
+
+/* The full check with jansson: load, dump, compare; explains failures. */
+static int full_check(const struct ad_ev_chain *ch, const char *line,
+                      size_t len, const uint8_t *host_pk, json_t **rec_out,
+                      int *is_cp, int *unparsable, char *why, size_t whylen)
 {
 	json_t *rec = NULL;
 	const char *event = NULL;
 	void *it = NULL;
 	int r;
+
+	if ((r = parse_canonical(line, len, &rec, unparsable, why, whylen)) !=
+	    0)
+		return r;
+	r = check_header(ch, rec, &it, &event, why, whylen);
+	if (r == 0 && strcmp(event, "checkpoint") == 0)
+		r = check_checkpoint(ch, rec, it, host_pk, why, whylen);
+	if (r == 0)
+		*is_cp = strcmp(event, "checkpoint") == 0;
+	if (r != 0 || !rec_out)
+		json_decref(rec);
+	else
+		*rec_out = rec;
+	return r;
+}
+
+int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
+                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
+                     char *why, size_t whylen)
+{
+	int is_cp = 0, r;
 
 	if (rec_out)
 		*rec_out = NULL;
@@ -300,26 +445,16 @@ int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
 		return fail(AD_ERR_TOOBIG, why, whylen,
 		            "line longer than %d bytes",
 		            AD_EVIDENCE_LINE_MAX - 1);
-	if ((r = parse_canonical(line, len, &rec, unparsable, why, whylen)) !=
-	    0)
+	if (fast_check(ch, line, len, host_pk, rec_out, &is_cp) != 0 &&
+	    (r = full_check(ch, line, len, host_pk, rec_out, &is_cp, unparsable,
+	                    why, whylen)) != 0)
 		return r;
-	r = check_header(ch, rec, &it, &event, why, whylen);
-	if (r == 0 && strcmp(event, "checkpoint") == 0)
-		r = check_checkpoint(ch, rec, it, host_pk, why, whylen);
-	if (r != 0) {
-		json_decref(rec);
-		return r;
-	}
 	ch->seq++;
 	ch->line++;
 	ad_ev_hash(ch->head, line, len);
-	if (strcmp(event, "checkpoint") == 0) {
+	if (is_cp) {
 		ch->checkpoints++;
 		ch->last_cp_seq = ch->seq;
 	}
-	if (rec_out)
-		*rec_out = rec;
-	else
-		json_decref(rec);
 	return 0;
 }

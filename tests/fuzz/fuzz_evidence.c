@@ -2,7 +2,9 @@
  * fuzz_evidence.c — libFuzzer target for the evidence reader: the input is
  * an evidence file, scanned from a memfd (no file is written) with a fixed
  * host key, every accepted record also rendered in syslog form; then the
- * first line alone is checked as a record with ad_ev_check_line.
+ * first line alone is checked as a record with ad_ev_check_line, and the
+ * fast canonical-form scanner is checked against jansson on it: a fast
+ * "canonical" for bytes jansson would not write back identically aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +48,23 @@ static void init(void)
 		abort();
 }
 
+/* The fast scanner must never accept what load+dump does not. */
+static void fast_vs_jansson(const char *s, size_t n)
+{
+	struct ad_ev_fast f;
+	json_t *j;
+	char *d;
+
+	if (!ad_ev_canon_fast(s, n, &f))
+		return;
+	j = json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
+	d = j && json_is_object(j) ? json_dumps(j, AD_EV_DUMP_FLAGS) : NULL;
+	if (!d || strlen(d) != n || memcmp(d, s, n) != 0)
+		abort();
+	free(d);
+	json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ad_ev_scan s;
@@ -68,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* every accepted record reached the callback */
 	memset(&ch, 0, sizeof(ch));
 	nl = memchr(data, '\n', size);
+	fast_vs_jansson((const char *)data, nl ? (size_t)(nl - data) : size);
 	ad_ev_check_line(&ch, (const char *)data,
 	                 nl ? (size_t)(nl - data) : size, pk, NULL, &unparsable,
 	                 why, sizeof(why));

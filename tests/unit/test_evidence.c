@@ -958,6 +958,213 @@ static void make_host_key(void)
 	sodium_memzero(other_sk, sizeof(other_sk));
 }
 
+/* Records seen by a replay: seq must come 1, 2, 3, ... */
+struct seen {
+	unsigned n;
+	int in_order;
+};
+
+static int count_seq(void *arg, const json_t *rec)
+{
+	struct seen *s = arg;
+	json_int_t seq = json_integer_value(json_object_get(rec, "seq"));
+
+	s->n++;
+	if (seq != (json_int_t)s->n)
+		s->in_order = 0;
+	return 0;
+}
+
+static void test_replay_open(void **state)
+{
+	const char *p = path_of("ropen.log");
+	struct ad_evidence *ev;
+	struct ad_verify_report rep;
+	struct seen s = {0, 1};
+	char err[512];
+	unsigned lines = 0, n = 0;
+	int fd;
+
+	lines = gen_log(p, 7, 3);
+	assert_int_equal(
+	    ad_evidence_open(&ev, p, host_sk, host_pk, NULL, err, sizeof(err)),
+	    0);
+	assert_int_equal(ad_evidence_replay_open(ev, count_seq, &s, &rep), 0);
+	assert_int_equal(s.n, lines);
+	assert_true(s.in_order);
+	assert_int_equal(rep.records, lines);
+	assert_int_equal(rep.signatures_checked, 1);
+	/* a non-zero callback return stops it and is returned */
+	assert_int_equal(ad_evidence_replay_open(ev, stop_at_3, &n, &rep), -77);
+	assert_int_equal(n, 3);
+	/* the file changed behind the lock: a byte of line 1 edited */
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 120), 1);
+	close(fd);
+	s.n = 0;
+	assert_int_not_equal(ad_evidence_replay_open(ev, count_seq, &s, &rep),
+	                     0);
+	assert_int_not_equal(rep.status, 0);
+	assert_true(s.n < lines);
+	ad_evidence_close(ev);
+	/* an empty log replays nothing; a record appended behind the lock
+	 * is not handed over but reported */
+	unlink(p);
+	assert_int_equal(
+	    ad_evidence_open(&ev, p, host_sk, host_pk, NULL, err, sizeof(err)),
+	    0);
+	s.n = 0;
+	assert_int_equal(ad_evidence_replay_open(ev, count_seq, &s, &rep), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(rep.records, 0);
+	ad_evidence_close(ev);
+	gen_log(path_of("ropen2.log"), 2, 5);
+	assert_int_equal(
+	    ad_evidence_open(&ev, p, host_sk, host_pk, NULL, err, sizeof(err)),
+	    0);
+	{
+		size_t len;
+		char *buf = slurp(path_of("ropen2.log"), &len);
+		append_n(p, buf, len);
+		free(buf);
+	}
+	assert_int_equal(ad_evidence_replay_open(ev, count_seq, &s, &rep),
+	                 AD_ERR_CHAIN);
+	assert_int_equal(s.n, 0); /* opened empty: nothing replayed */
+	assert_non_null(strstr(rep.why, "changed since it was opened"));
+	ad_evidence_close(ev);
+}
+
+/* ---------- the fast canonical-form scanner (evidence_canon.c) ---------- */
+
+/* The full check: jansson accepts the bytes as an object without duplicate
+ * keys and writes exactly them back. */
+static int jansson_canonical(const char *s, size_t n)
+{
+	json_t *j = json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
+	char *d = j && json_is_object(j) ? json_dumps(j, AD_EV_DUMP_FLAGS)
+	                                 : NULL;
+	int same = d && strlen(d) == n && memcmp(d, s, n) == 0;
+
+	free(d);
+	json_decref(j);
+	return same;
+}
+
+static int fast_canonical(const char *s, size_t n)
+{
+	struct ad_ev_fast f;
+	return ad_ev_canon_fast(s, n, &f);
+}
+
+/* Fast YES must imply jansson YES; returns the fast answer. */
+static int fast_sound(const char *s, size_t n)
+{
+	int fast = fast_canonical(s, n);
+
+	if (fast && !jansson_canonical(s, n))
+		fail_msg("fast scanner accepted non-canonical %.*s", (int)n, s);
+	return fast;
+}
+
+static void test_canon_fast_table(void **state)
+{
+	static const char *const yes[] = {
+	    "{}", "{\"\":1}", "{\"a\":[]}", "{\"a\":{}}", "{\"a\":[1,\"x\",{}]}",
+	    "{\"a\":true,\"b\":false,\"c\":null}", "{\"a\":-5,\"b\":0}",
+	    "{\"a\":\"\\\"\\\\\\b\\f\\n\\r\\t\"}", "{\"a\":\"\\u001B\\u0001\"}",
+	    "{\"a\":\"\\u00E9\\uFFFF\"}", "{\"a\":\"\\uD83D\\uDE00\"}",
+	    "{\"a\":\"\x7f~ \"}", "{\"a\":1,\"A\":2}",
+	    "{\"a\":123456789012345678}",
+	};
+	static const char *const no[] = {
+	    "", "[]", "{ }", "{\"a\": 1}", "{\"a\":1 }", "{\"a\":1}\n",
+	    "{\"a\":1,}", "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":1}}",
+	    "{\"a\":01}", "{\"a\":-0}", "{\"a\":+1}", "{\"a\":1.0}",
+	    "{\"a\":1e2}", "{\"a\":\"\\/\"}", "{\"a\":\"\\u0041\"}",
+	    "{\"a\":\"\\u000A\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\u00e9\"}",
+	    "{\"a\":\"\\uD83D\"}", "{\"a\":\"\\uDE00\"}", "{\"a\":\"\xc3\xa9\"}",
+	    "{\"a\":\"\t\"}", "{\"a\":\"\\x\"}", "{\"a\":tru}", "{\"a\":nul}",
+	    "{\"a\":\"x}", "{\"a\"}", "{\"a\":[1,]}", "{\"a\":[1 ]}",
+	    "{\"a\":1}{}", "{\"a\":\"\\u0022\"}", "{\"a\":\"\\u007F\"}",
+	    "{\"a\":9223372036854775808}",
+	};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!jansson_canonical(yes[i], strlen(yes[i])))
+			fail_msg("table error: %s is not canonical", yes[i]);
+		if (!fast_sound(yes[i], strlen(yes[i])))
+			fail_msg("fast scanner refused canonical %s", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (fast_sound(no[i], strlen(no[i])))
+			fail_msg("fast scanner accepted %s", no[i]);
+	/* a NUL byte inside a string */
+	assert_false(fast_sound("{\"a\":\"\0\"}", 8));
+}
+
+/* Every byte of real lines replaced by each interesting byte: the fast
+ * scanner never says yes where jansson says no. */
+static void test_canon_fast_mutations(void **state)
+{
+	static const char subst[] = " \"\\u0aAfFD-.e1,:{}[]\x7f\x80\x1f\n/Ex";
+	const char *p = path_of("canon.log");
+	size_t len, starts[16], nlines, yes = 0;
+	char *buf;
+
+	nlines = gen_log(p, 6, 3);
+	buf = slurp(p, &len);
+	assert_int_equal(line_starts(buf, len, starts, 16), nlines);
+	for (size_t l = 0; l < nlines; l++) {
+		char *s = buf + starts[l];
+		size_t n = starts[l + 1] - starts[l] - 1;
+		/* the writer's own lines take the fast path */
+		assert_true(fast_sound(s, n));
+		for (size_t i = 0; i < n; i++) {
+			char keep = s[i];
+			for (size_t k = 0; k < sizeof(subst); k++) {
+				s[i] = subst[k]; /* includes the final NUL */
+				yes += (size_t)fast_sound(s, n);
+			}
+			s[i] = keep;
+			yes += (size_t)fast_sound(s, i); /* truncated */
+		}
+	}
+	assert_true(yes > 0); /* some edits stay canonical (in strings) */
+	free(buf);
+}
+
+/* Lines the fast path cannot decide are still decided by the full check. */
+static void test_canon_fallback(void **state)
+{
+	static const char line[] =
+	    "{\"seq\":1,\"time\":\"2026-11-29T08:31:02.123456Z\","
+	    "\"event\":\"result\",\"prev\":\"000000000000000000000000000000"
+	    "0000000000000000000000000000000000\",\"x\":1.5}";
+	static const char spaced[] =
+	    "{\"seq\":1, \"time\":\"2026-11-29T08:31:02.123456Z\","
+	    "\"event\":\"result\",\"prev\":\"000000000000000000000000000000"
+	    "0000000000000000000000000000000000\"}";
+	struct ad_ev_chain ch;
+	char why[AD_EVIDENCE_WHY_MAX];
+	int unparsable;
+
+	assert_false(fast_canonical(line, strlen(line))); /* a real */
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(ad_ev_check_line(&ch, line, strlen(line), NULL, NULL,
+	                                  &unparsable, why, sizeof(why)),
+	                 0);
+	assert_int_equal(ch.seq, 1);
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(ad_ev_check_line(&ch, spaced, strlen(spaced), NULL,
+	                                  NULL, &unparsable, why, sizeof(why)),
+	                 AD_ERR_INVALID);
+	assert_int_equal(unparsable, 0);
+	assert_non_null(strstr(why, "canonical"));
+	assert_int_equal(ch.seq, 0);
+}
+
 static int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_evidence.XXXXXX");
@@ -992,6 +1199,10 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_enospc),
 	    cmocka_unit_test(test_fdatasync_failure),
 	    cmocka_unit_test(test_kv),
+	    cmocka_unit_test(test_canon_fast_table),
+	    cmocka_unit_test(test_canon_fast_mutations),
+	    cmocka_unit_test(test_canon_fallback),
+	    cmocka_unit_test(test_replay_open),
 	};
 
 	if (sodium_init() < 0)
