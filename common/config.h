@@ -121,4 +121,14 @@ int ad_url_check(const char *url, char *why, size_t whylen)
 int ad_subject_is_ai(const struct ad_config *c, const char *user, uid_t uid,
 		     gid_t gid) __attribute__((warn_unused_result));
 
+/*
+ * 1 if any of the n gids a process holds (its primary gid and supplementary
+ * groups at run time, e.g. sudo's user_info groups=, getgroups()) is the gid
+ * of a [subjects] group, 0 if none is. A configured group whose name NSS
+ * cannot look up (error, not "no such group") counts as a hit: 1 (fail
+ * closed). Membership granted by a service manager therefore counts.
+ */
+int ad_subject_gids_ai(const struct ad_config *c, const gid_t *gids,
+		       size_t n) __attribute__((warn_unused_result));
+
 #endif

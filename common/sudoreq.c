@@ -8,6 +8,11 @@
  *  - The execution-digest environment excludes only the documented benign
  *    names and APPROVERD_*; everything else sudo would pass stays in.
  *  - On any failure the request is freed (no half-built request escapes).
+ *  - The executable is hashed only if it is trusted (R9): every component of
+ *    the path as given lives in a root-owned, not group/world-writable
+ *    directory (sticky allowed, then the entry itself is root's), and the
+ *    real path (realpath) passes ad_safe_open with ad_trust_root; the hash
+ *    is taken from that same fd. Under a chroot no symlink is accepted.
  */
 #include "sudoreq.h"
 
@@ -18,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "num.h"
+#include "safefile.h"
 #include "text.h"
 
 #define PW_BUF_MAX 16384
@@ -330,30 +337,160 @@ static int collect_sponsor(struct ad_request *r, const char *proc_root,
 	return uid_name(&r->sponsor, lu);
 }
 
-static int collect_hash(struct ad_request *r, char *err, size_t errlen)
+/* Directory rule of safefile.c: root's, not group/world-writable unless
+ * sticky. *sticky says whether it is. */
+static int dir_trusted(const char *dir, int *sticky, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 1], hex[AD_DIGEST_HEX];
-	const char *root = r->chroot;
-	int fd, rc;
+	struct stat st;
+	char what[96];
 
-	if (r->command == NULL || r->command[0] != '/')
-		return fail(err, errlen, AD_ERR_INVALID, "command",
-		            "not an absolute path");
-	if (root == NULL || strcmp(root, "/") == 0)
-		root = "";
-	if (snprintf(path, sizeof(path), "%s%s", root, r->command) >=
-	    (int)sizeof(path))
+	if (stat(dir, &st) != 0)
+		return fail(err, errlen, AD_ERR_IO, dir, strerror(errno));
+	*sticky = (st.st_mode & S_ISVTX) != 0;
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, AD_ERR_UNTRUSTED, dir,
+		            "not a directory");
+	if (st.st_uid != 0) {
+		snprintf(what, sizeof(what), "directory owned by uid %lu, "
+		         "not root", (unsigned long)st.st_uid);
+		return fail(err, errlen, AD_ERR_UNTRUSTED, dir, what);
+	}
+	if (!*sticky && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(what, sizeof(what), "directory group- or "
+		         "world-writable (mode %04o)",
+		         (unsigned)(st.st_mode & 07777));
+		return fail(err, errlen, AD_ERR_UNTRUSTED, dir, what);
+	}
+	return 0;
+}
+
+/* Every directory from "/" down to rp (a realpath() result). */
+static int real_dir_chain(char *rp, int *sticky, char *err, size_t errlen)
+{
+	size_t n = strlen(rp);
+	char c;
+	int rc;
+
+	if ((rc = dir_trusted("/", sticky, err, errlen)) != 0)
+		return rc;
+	for (size_t i = 1; i <= n; i++) {
+		if ((c = rp[i]) != '/' && c != '\0')
+			continue;
+		rp[i] = '\0';
+		rc = dir_trusted(rp, sticky, err, errlen);
+		rp[i] = c;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Component entry (path up to its end) lives in directory dir (as given):
+ * the real directory and its parents are trusted, and in a sticky one the
+ * entry is root's (only its owner could replace or re-point it). */
+static int component_trusted(const char *dir, const char *entry, char *err,
+                             size_t errlen)
+{
+	char rp[PATH_MAX];
+	struct stat st;
+	int sticky, rc;
+
+	if (realpath(dir, rp) == NULL)
+		return fail(err, errlen, AD_ERR_IO, dir, strerror(errno));
+	if ((rc = real_dir_chain(rp, &sticky, err, errlen)) != 0)
+		return rc;
+	if (!sticky)
+		return 0;
+	if (lstat(entry, &st) != 0)
+		return fail(err, errlen, AD_ERR_IO, entry, strerror(errno));
+	if (st.st_uid != 0)
+		return fail(err, errlen, AD_ERR_UNTRUSTED, entry,
+		            "not owned by root in a sticky directory");
+	return 0;
+}
+
+/* The path as given: no component can be re-pointed by a non-root user. */
+static int given_path_trusted(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], entry[PATH_MAX];
+	size_t n = strlen(path), j;
+	int rc;
+
+	if (n >= PATH_MAX)
 		return fail(err, errlen, AD_ERR_TOOBIG, "command",
 		            "path too long");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return fail(err, errlen, AD_ERR_IO, path, strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		if (path[i] != '/' || path[i + 1] == '/' || path[i + 1] == '\0')
+			continue;
+		for (j = i + 1; j < n && path[j] != '/'; j++)
+			;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(i > 0 ? i : 1), path);
+		snprintf(entry, sizeof(entry), "%.*s", (int)j, path);
+		if ((rc = component_trusted(dir, entry, err, errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Open the executable for hashing: under a chroot no symlink at all, else
+ * its real path; either way through the safefile rules (root's file,
+ * root's directories, not group/world-writable). */
+static int open_exe(int *fd, const char *path, int chrooted, char *err,
+                    size_t errlen)
+{
+	char rp[PATH_MAX], why[AD_WHY_MAX];
+	int rc;
+
+	*fd = -1;
+	if (!chrooted) {
+		if (realpath(path, rp) == NULL)
+			return fail(err, errlen, AD_ERR_IO, path,
+			            strerror(errno));
+		if ((rc = given_path_trusted(path, err, errlen)) != 0)
+			return rc;
+		path = rp;
+	}
+	rc = ad_safe_open(fd, path, &ad_trust_root, (size_t)SSIZE_MAX, why);
+	if (rc != 0 && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", why);
+	return rc;
+}
+
+int ad_sudoreq_exe_hash(char hex[AD_DIGEST_HEX], const char *command,
+                        const char *chroot, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 1];
+	int fd, rc, chrooted;
+
+	hex[0] = '\0';
+	if (command == NULL || command[0] != '/')
+		return fail(err, errlen, AD_ERR_INVALID, "command",
+		            "not an absolute path");
+	chrooted = chroot != NULL && chroot[0] != '\0' &&
+	           strcmp(chroot, "/") != 0;
+	if (snprintf(path, sizeof(path), "%s%s", chrooted ? chroot : "",
+	             command) >= (int)sizeof(path))
+		return fail(err, errlen, AD_ERR_TOOBIG, "command",
+		            "path too long");
+	if ((rc = open_exe(&fd, path, chrooted, err, errlen)) != 0)
+		return rc;
 	rc = ad_file_hash_fd(hex, fd);
 	close(fd);
 	if (rc != 0)
 		return fail(err, errlen, rc, path,
 		            rc == AD_ERR_INVALID ? "not a regular file"
 		                                 : ad_strerror(rc));
+	return 0;
+}
+
+static int collect_hash(struct ad_request *r, char *err, size_t errlen)
+{
+	char hex[AD_DIGEST_HEX];
+	int rc;
+
+	if ((rc = ad_sudoreq_exe_hash(hex, r->command, r->chroot, err,
+	                              errlen)) != 0)
+		return rc;
 	return dup_capped(&r->exe_hash, hex, AD_DIGEST_HEX, "exe_hash", err,
 	                  errlen);
 }

@@ -64,9 +64,8 @@ int ad_sudoreq_build(struct ad_request *r, const struct ad_sudo_arrays *a,
     __attribute__((warn_unused_result));
 
 /*
- * The I/O half: exe_hash = BLAKE2b-256 of the content of r->command (looked
- * up under r->chroot when set; symlinks followed as execve would; must be a
- * regular file), and sponsor = the user name of PROC/PID/loginuid when that
+ * The I/O half: exe_hash = ad_sudoreq_exe_hash(r->command, r->chroot)
+ * (trusted executables only, see below), and sponsor = the user name of PROC/PID/loginuid when that
  * uid is set and differs from r->uid ("" otherwise; a login uid without a
  * passwd entry becomes "#UID"). proc_root is "/proc" outside tests.
  * Failure to hash is an error (the caller refuses); an unreadable loginuid
@@ -74,6 +73,20 @@ int ad_sudoreq_build(struct ad_request *r, const struct ad_sudo_arrays *a,
  */
 int ad_sudoreq_collect(struct ad_request *r, const char *proc_root, pid_t pid,
                        char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * exe_hash of command (under chroot when set and not "/"): BLAKE2b-256 hex
+ * of the content, read from the fd that passed the trust checks. Refused
+ * (AD_ERR_UNTRUSTED, err "PATH: reason") unless the file is a regular file
+ * owned by root and not group/world-writable, every directory of its real
+ * path is root's and not group/world-writable (sticky allowed), and every
+ * component of the path as given lives in such a directory (in a sticky
+ * one the entry itself must be root's). A missing file is AD_ERR_IO.
+ * Used for the request and again after the approval (re-hash).
+ */
+int ad_sudoreq_exe_hash(char hex[AD_DIGEST_HEX], const char *command,
+                        const char *chroot, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Parse loginuid text ("1000\n"; "4294967295" means unset -> (uid_t)-1). */

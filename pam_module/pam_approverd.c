@@ -11,6 +11,9 @@
  *    returns a failure code, never PAM_SUCCESS or PAM_IGNORE.
  *  - Signal handlers are installed only around the wait and restored after;
  *    a signal the host ignores stays ignored. The host is never exited.
+ *  - Switch-user services: the caller (real uid) is also an AI subject when
+ *    the process holds a [subjects] group's gid (getgroups() + getgid()),
+ *    whatever /etc/group says (R7).
  *  - Only the pam_sm_* symbols are exported (pam_approverd.map).
  */
 #include <errno.h>
@@ -102,6 +105,25 @@ static void conv_error(void *arg, const char *msg)
 		pam_syslog(x->pamh, LOG_DEBUG, "pam_error failed: %s", msg);
 }
 
+/* R7: a switch-user caller holding a [subjects] group at run time (service
+ * manager, setpriv, newgrp) is AI whatever /etc/group says; fail closed. */
+static int caller_gids_ai(const struct pam_ctx *x)
+{
+	gid_t *v;
+	int n = getgroups(0, NULL), rc;
+
+	if (n < 0 || (v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		return 1;
+	if ((n = getgroups(n, v)) < 0) {
+		free(v);
+		return 1;
+	}
+	v[n] = getgid();
+	rc = ad_subject_gids_ai(x->cfg, v, (size_t)n + 1);
+	free(v);
+	return rc;
+}
+
 static int is_subject(void *arg, const char *user)
 {
 	const struct pam_ctx *x = arg;
@@ -113,7 +135,11 @@ static int is_subject(void *arg, const char *user)
 		return AD_ERR_IO;
 	if (res == NULL)
 		return ad_subject_is_ai(x->cfg, user, (uid_t)-1, (gid_t)-1);
-	return ad_subject_is_ai(x->cfg, user, pw.pw_uid, pw.pw_gid);
+	e = ad_subject_is_ai(x->cfg, user, pw.pw_uid, pw.pw_gid);
+	if (e == 0 && x->it.kind == AD_PAM_KIND_SWITCH &&
+	    pw.pw_uid == getuid())
+		e = caller_gids_ai(x);
+	return e;
 }
 
 static const char *pam_str(pam_handle_t *pamh, int item)

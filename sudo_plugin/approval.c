@@ -10,7 +10,11 @@
  *    subject only when ad_gate_run() returned 1 (allowed/approved and the
  *    consume durably recorded). A config that cannot be read or parsed
  *    refuses every non-root caller with the file named; root still runs.
- *    An ambiguous subject answer (lookup error) counts as AI.
+ *    An ambiguous subject answer (lookup error) counts as AI. A process
+ *    holding a [subjects] group's gid (user_info gid=/groups=, e.g. granted
+ *    by the service manager) is AI whatever /etc/group says (R7).
+ *  - The executable is hashed only when trusted (ad_sudoreq_exe_hash) and,
+ *    after an approval, re-hashed: a different content refuses (R9).
  *  - SIGINT/SIGTERM/SIGHUP during the wait stop it; the gate withdraws the
  *    request and we refuse. The previous handlers and mask are restored.
  */
@@ -35,6 +39,7 @@
 
 #define WHY_MAX 512
 #define ARGV_LOG_MAX 1024
+#define GIDS_MAX 65537 /* NGROUPS_MAX + the primary gid */
 
 struct ad_sudo_shared ad_sudo_shared;
 
@@ -136,6 +141,42 @@ static int invoker(const char **user, uid_t *uid, gid_t *gid)
 	*uid = (uid_t)u;
 	*gid = (gid_t)g;
 	return 0;
+}
+
+/*
+ * R7: the gids the process holds (user_info gid= and groups=) against
+ * [subjects] groups. 1 AI, 0 not; a malformed or oversized list counts as
+ * AI (fail closed).
+ */
+static int gids_ai(gid_t gid)
+{
+	const char *p = ad_sudo_get(st.user_info, "groups");
+	char tok[16];
+	gid_t *v;
+	size_t n = 1, k = 0, len;
+	uint32_t g;
+	int rc = 1;
+
+	for (const char *q = p; q != NULL && *q != '\0'; q++)
+		n += *q == ',';
+	if (n > GIDS_MAX || (v = calloc(n + 1, sizeof(*v))) == NULL)
+		return 1;
+	v[k++] = gid;
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(tok))
+			goto out;
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (ad_parse_u32(&g, tok, 0, UINT32_MAX - 1) != 0)
+			goto out;
+		v[k++] = (gid_t)g;
+		p += len + (p[len] == ',');
+	}
+	rc = ad_subject_gids_ai(st.cfg, v, k);
+out:
+	free(v);
+	return rc;
 }
 
 static int refuse(int rc, const char *fmt, ...)
@@ -275,6 +316,12 @@ static int describe(struct ad_request *r, const struct ad_sudo_arrays *a)
 		if (rc != 0)
 			ad_request_free(r);
 	}
+	if (rc == AD_ERR_UNTRUSTED)
+		return refuse(-1,
+		              "refusing: %s (an AI subject's command must be a "
+		              "root-owned file, not group/world-writable, in "
+		              "root-owned directories; see sudo_approverd(8))",
+		              err);
 	if (rc != 0)
 		return refuse(-1,
 		              "cannot describe the command (%s: %s), refusing",
@@ -292,6 +339,29 @@ static void remember_for_audit(const char id[AD_ID_MAX])
 	         st.cfg->client_socket);
 }
 
+/* After the approval: the executable must still hash to the approved
+ * exe_hash (belt and braces; the trust rules make a change by anyone but
+ * root impossible). 0 same, -1 changed or unreadable (why says so). */
+static int still_same(const struct ad_request *r, char *why, size_t whylen)
+{
+	char hex[AD_DIGEST_HEX], err[WHY_MAX];
+
+	if (ad_sudoreq_exe_hash(hex, r->command, r->chroot, err,
+	                        sizeof(err)) != 0) {
+		snprintf(why, whylen, "approved, but re-checking %s after the "
+		         "approval failed (%.300s), refusing", r->command, err);
+		return -1;
+	}
+	if (r->exe_hash == NULL || strlen(hex) != strlen(r->exe_hash) ||
+	    sodium_memcmp(hex, r->exe_hash, strlen(hex)) != 0) {
+		snprintf(why, whylen, "approved, but the content of %s changed "
+		         "after the approval (re-hash differs from the approved "
+		         "exe_hash), refusing", r->command);
+		return -1;
+	}
+	return 0;
+}
+
 static int ai_check(char *const command_info[], char *const run_argv[],
                     char *const run_envp[], const char **errstr)
 {
@@ -305,6 +375,10 @@ static int ai_check(char *const command_info[], char *const run_argv[],
 	if (describe(&r, &a) != 0)
 		return -1;
 	ok = run_gate(&r, id, why, sizeof(why));
+	if (ok == 1 && still_same(&r, why, sizeof(why)) != 0) {
+		ok = 0;
+		say("%s", why);
+	}
 	log_decision(&r, ok, id, why);
 	ad_request_free(&r);
 	if (ok == 1) {
@@ -331,6 +405,8 @@ int approval_check(char *const command_info[], char *const run_argv[],
 	if (st.cfg == NULL)
 		return config_broken(user, uid, errstr);
 	ai = ad_subject_is_ai(st.cfg, user, uid, gid);
+	if (ai == 0)
+		ai = gids_ai(gid);
 	if (ai == 0)
 		return 1;
 	return ai_check(command_info, run_argv, run_envp, errstr);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "error.h"
 #include "request.h"
 #include "sudoreq.h"
@@ -434,6 +435,102 @@ static void test_collect_sponsor(void **state)
 	sponsor_case(f, "3999999\n", "#3999999"); /* no passwd entry */
 }
 
+/* R9: hash of f->dir-relative path p via ad_sudoreq_exe_hash; err kept. */
+static int exe_rc(const char *p, char *err, size_t errlen)
+{
+	char hex[AD_DIGEST_HEX];
+
+	return ad_sudoreq_exe_hash(hex, p, NULL, err, errlen);
+}
+
+static void test_trust_file(void **state)
+{
+	struct fx *f = *state;
+	char err[512], hex[AD_DIGEST_HEX], want[AD_DIGEST_HEX];
+	int fd;
+
+	assert_int_equal(exe_rc(f->path, err, sizeof(err)), 0);
+	assert_int_equal(chmod(f->path, 0664), 0); /* group-writable */
+	assert_int_equal(exe_rc(f->path, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_non_null(strstr(err, f->path));
+	assert_non_null(strstr(err, "group-writable"));
+	assert_int_equal(chmod(f->path, 0646), 0); /* world-writable */
+	assert_int_equal(exe_rc(f->path, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_int_equal(chmod(f->path, 0755), 0);
+	assert_int_equal(chown(f->path, 65534, 65534), 0); /* not root's */
+	assert_int_equal(exe_rc(f->path, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_non_null(strstr(err, "owned by uid 65534"));
+	assert_int_equal(chown(f->path, 0, 0), 0);
+	/* trusted again: the hash is the content's */
+	assert_int_equal(ad_sudoreq_exe_hash(hex, f->path, NULL, err,
+	                                     sizeof(err)), 0);
+	fd = open(f->path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ad_file_hash_fd(want, fd), 0);
+	close(fd);
+	assert_string_equal(hex, want);
+}
+
+static void test_trust_dirs(void **state)
+{
+	struct fx *f = *state;
+	char err[512], d[200], p[260], l[260];
+
+	snprintf(d, sizeof(d), "%s/d", f->dir);
+	snprintf(p, sizeof(p), "%s/tool", d);
+	assert_int_equal(mkdir(d, 0755), 0);
+	write_file(p, "#!/bin/sh\n");
+	assert_int_equal(exe_rc(p, err, sizeof(err)), 0);
+	assert_int_equal(chmod(d, 0777), 0); /* anyone may swap the file */
+	assert_int_equal(exe_rc(p, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_non_null(strstr(err, d));
+	assert_int_equal(chmod(d, 01777), 0); /* sticky: root's file is safe */
+	assert_int_equal(exe_rc(p, err, sizeof(err)), 0);
+	assert_int_equal(chmod(d, 0755), 0);
+	assert_int_equal(chown(d, 65534, 65534), 0); /* directory not root's */
+	assert_int_equal(exe_rc(p, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_non_null(strstr(err, "owned by uid 65534"));
+	assert_int_equal(chown(d, 0, 0), 0);
+	/* a root-owned symlink in a trusted dir (like /bin -> usr/bin) */
+	snprintf(l, sizeof(l), "%s/link", f->dir);
+	assert_int_equal(symlink("d", l), 0);
+	snprintf(p, sizeof(p), "%s/link/tool", f->dir);
+	assert_int_equal(exe_rc(p, err, sizeof(err)), 0);
+	/* the same symlink in a sticky dir but not root's: re-pointable */
+	assert_int_equal(chmod(f->dir, 01777), 0);
+	assert_int_equal(lchown(l, 65534, 65534), 0);
+	assert_int_equal(exe_rc(p, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_non_null(strstr(err, l));
+	/* ... and in a world-writable non-sticky dir even when root's */
+	assert_int_equal(lchown(l, 0, 0), 0);
+	assert_int_equal(exe_rc(p, err, sizeof(err)), 0);
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(exe_rc(p, err, sizeof(err)), AD_ERR_UNTRUSTED);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
+/* R7: gids held at run time against [subjects] groups. */
+static void test_subject_gids(void **state)
+{
+	char *groups[] = {"no-such-group-approverd", "root", NULL};
+	char *none[] = {"no-such-group-approverd", NULL};
+	struct ad_config c;
+	gid_t held[] = {1000, 2201, 0};
+	gid_t human[] = {1000, 2201};
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.subject_groups = groups;
+	c.n_subject_groups = 2;
+	assert_int_equal(ad_subject_gids_ai(&c, held, 3), 1);
+	assert_int_equal(ad_subject_gids_ai(&c, human, 2), 0);
+	assert_int_equal(ad_subject_gids_ai(&c, human, 0), 0);
+	c.subject_groups = none; /* a group NSS does not know: no hit */
+	c.n_subject_groups = 1;
+	assert_int_equal(ad_subject_gids_ai(&c, held, 3), 0);
+	assert_int_equal(ad_subject_gids_ai(NULL, human, 2), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +551,11 @@ int main(void)
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_collect_sponsor, fx_setup,
 	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_file, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_dirs, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test(test_subject_gids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
