@@ -6,6 +6,8 @@
  * applied to memory by journal_apply() — the same function that rebuilds
  * the state from the file at start-up. So memory never runs ahead of the
  * evidence, and no client hears of a change before it is durable (§4.1).
+ * journal_commit_n() does the same for the records of one operation (e.g.
+ * `approval` + `approved`) with a single fdatasync for all of them.
  */
 #ifndef APPROVERD_DAEMON_H
 #define APPROVERD_DAEMON_H
@@ -62,6 +64,9 @@ struct dreq {
 	size_t n_appr;
 	json_t *checks;       /* ticket_check/precheck outcomes, or NULL */
 	struct dreq *next;
+	struct dreq *id_next; /* index.c: same by-id bucket */
+	struct dreq *ex_next; /* index.c: same (uid, exec digest) bucket */
+	uint64_t ord;         /* index.c: insertion order (newest highest) */
 };
 
 struct conn {
@@ -91,8 +96,13 @@ struct daemon {
 	int evidence_err;        /* last append error, 0 when healthy */
 	uint8_t *host_sk;        /* sodium_malloc'ed, 64 bytes */
 	uint8_t host_pk[32];
-	struct dreq *reqs;
+	struct dreq *reqs;       /* newest first; change only via store_link/unlink */
 	size_t n_reqs;
+	struct dreq **by_id;     /* index.c: hash buckets, n_buckets each */
+	struct dreq **by_exec;
+	size_t n_buckets;        /* power of two, 0 before the first link */
+	uint64_t next_ord;
+	uint8_t idx_key[16];     /* SipHash key, random per daemon */
 	struct conn *conns;
 	size_t n_conns;
 	uint8_t (*seen)[AD_DIGEST_LEN]; /* hashes of accepted tokens (ring) */
@@ -142,8 +152,21 @@ void store_remember(struct daemon *d, const uint8_t h[AD_DIGEST_LEN]);
 int store_is_final(enum ad_state s);
 void store_prune(struct daemon *d);
 
+/* index.c: O(1) lookup by id and by (uid, exec digest), in step with
+ * d->reqs (every entry of the list is in both tables and nothing else) */
+int idx_add(struct daemon *d, struct dreq *q);
+void idx_del(struct daemon *d, struct dreq *q);
+struct dreq *idx_find(const struct daemon *d, const char *id);
+struct dreq *idx_find_exec(const struct daemon *d, uint32_t uid,
+			   const uint8_t exec_digest[AD_DIGEST_LEN]);
+void idx_free(struct daemon *d);
+/* store.c: put a new entry at the head of d->reqs and in the index */
+int store_link(struct daemon *d, struct dreq *q);
+
 /* journal.c */
 int journal_commit(struct daemon *d, json_t *rec);
+#define J_BATCH_MAX 4 /* records one operation may commit together */
+int journal_commit_n(struct daemon *d, json_t *const *recs, size_t n);
 int journal_apply(struct daemon *d, const json_t *rec);
 int journal_replay(struct daemon *d, const char *path, char *err,
 		   size_t errlen);

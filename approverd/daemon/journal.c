@@ -5,6 +5,9 @@
  * Invariants (DESIGN.md §4.1, §4.6, §6):
  *  - journal_commit() appends + fdatasyncs first; if that fails nothing
  *    changes, the error is returned (callers refuse) and the daemon goes on.
+ *  - journal_commit_n(): the records of one operation share ONE fdatasync;
+ *    none is applied (nor syslogged, nor sent to webhooks) before all are
+ *    durable; a failed write/sync applies none of them.
  *  - Each durable record goes to syslog (LOG_AUTHPRIV) as key=value with its
  *    seq and chain hash, every value escaped by ad_evidence_kv().
  *  - journal_apply() is the single place where request state changes; live
@@ -61,6 +64,35 @@ static void journal_syslog(const json_t *rec, uint64_t seq, const char *hash)
 	json_decref(s);
 }
 
+static void commit_failed(struct daemon *d, int r)
+{
+	if (d->evidence_err != r)
+		d_log(LOG_CRIT, "evidence append failed: %s; refusing AI "
+		      "requests until it works again", ad_strerror(r));
+	d->evidence_err = r;
+}
+
+static void commit_ok(struct daemon *d, uint64_t seq)
+{
+	if (d->evidence_err != 0)
+		d_log(LOG_NOTICE, "evidence writable again (seq %llu)",
+		      (unsigned long long)seq);
+	d->evidence_err = 0;
+}
+
+/* A durable record: syslog, memory, webhooks — in that order. */
+static void publish(struct daemon *d, const json_t *rec, uint64_t seq,
+		    const char *hash)
+{
+	int r;
+
+	journal_syslog(rec, seq, hash);
+	if ((r = journal_apply(d, rec)) != 0)
+		d_log(LOG_ERR, "applying durable record seq %llu: %s",
+		      (unsigned long long)seq, ad_strerror(r));
+	dn_record(d, rec); /* webhooks: only what is durable */
+}
+
 int journal_commit(struct daemon *d, json_t *rec)
 {
 	char hash[AD_EVIDENCE_HASH_HEX];
@@ -68,22 +100,48 @@ int journal_commit(struct daemon *d, json_t *rec)
 	int r = ad_evidence_append(d->ev, rec, &seq, hash);
 
 	if (r != 0) {
-		if (d->evidence_err != r)
-			d_log(LOG_CRIT, "evidence append failed: %s; refusing AI "
-			      "requests until it works again", ad_strerror(r));
-		d->evidence_err = r;
+		commit_failed(d, r);
 		return r;
 	}
-	if (d->evidence_err != 0)
-		d_log(LOG_NOTICE, "evidence writable again (seq %llu)",
-		      (unsigned long long)seq);
-	d->evidence_err = 0;
-	journal_syslog(rec, seq, hash);
-	if ((r = journal_apply(d, rec)) != 0)
-		d_log(LOG_ERR, "applying durable record seq %llu: %s",
-		      (unsigned long long)seq, ad_strerror(r));
-	dn_record(d, rec); /* webhooks: only what is durable */
+	commit_ok(d, seq);
+	publish(d, rec, seq, hash);
 	return 0;
+}
+
+/*
+ * The records of one operation: all written, ONE fdatasync, then each is
+ * published in order. On a write or sync failure (I/O, no space) the
+ * evidence module cuts the whole batch back, nothing is applied and the
+ * error is returned. A record refused before any byte of it is written
+ * (e.g. too big) ends the batch there: the records before it are made
+ * durable and applied — exactly what committing them one by one did — and
+ * the refusal is returned, so the client is told of an error either way.
+ */
+int journal_commit_n(struct daemon *d, json_t *const *recs, size_t n)
+{
+	char hash[J_BATCH_MAX][AD_EVIDENCE_HASH_HEX];
+	uint64_t seq[J_BATCH_MAX];
+	size_t w;
+	int r = 0, rs;
+
+	if (n == 0 || n > J_BATCH_MAX)
+		return AD_ERR_INVALID;
+	for (w = 0; w < n; w++)
+		if ((r = ad_evidence_write(d->ev, recs[w], &seq[w], hash[w])) != 0)
+			break; /* w: how many were written */
+	/* After an I/O failure this only reports (and clears) the cut. */
+	rs = ad_evidence_sync(d->ev);
+	if (r == AD_ERR_NOSPACE || r == AD_ERR_IO || rs != 0) {
+		commit_failed(d, r == AD_ERR_NOSPACE || r == AD_ERR_IO ? r : rs);
+		return r == AD_ERR_NOSPACE || r == AD_ERR_IO ? r : rs;
+	}
+	if (w > 0)
+		commit_ok(d, seq[w - 1]);
+	for (size_t i = 0; i < w; i++)
+		publish(d, recs[i], seq[i], hash[i]);
+	if (r != 0)
+		commit_failed(d, r);
+	return r;
 }
 
 /* Start/stop/reload/recovered records; failures only logged. */
@@ -167,11 +225,9 @@ static int apply_request(struct daemon *d, const json_t *rec,
 	q->affects = json_incref(json_object_get(rec, "affects"));
 	q->checks = json_incref(json_object_get(rec, "checks"));
 	if ((r = set_text(&q->requires, rec_str(rec, "requires"))) != 0 ||
-	    (r = set_text(&q->reason, rec_str(rec, "why"))) != 0)
+	    (r = set_text(&q->reason, rec_str(rec, "why"))) != 0 ||
+	    (r = store_link(d, q)) != 0)
 		goto fail;
-	q->next = d->reqs;
-	d->reqs = q;
-	d->n_reqs++;
 	*out = q;
 	return 0;
 fail:

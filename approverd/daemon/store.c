@@ -4,7 +4,9 @@
  * Invariants: ids are random ("R-XXXX-XXXX", 32 random bits) and unique in
  * the table; lookups never trust the caller's string beyond a bounded
  * compare; JSON built here is only ever sent after the state it shows is
- * durable (callers guarantee it, see daemon.h).
+ * durable (callers guarantee it, see daemon.h); d->reqs and the index
+ * (index.c) change together, only in store_link, store_prune and
+ * store_free_all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,24 +17,31 @@
 #include "daemon.h"
 #include "error.h"
 
+/* Both lookups go through index.c (hash tables kept in step with d->reqs). */
 struct dreq *store_find(struct daemon *d, const char *id)
 {
-	for (struct dreq *q = d->reqs; q != NULL; q = q->next)
-		if (strncmp(q->req.id, id, AD_ID_MAX) == 0)
-			return q;
-	return NULL;
+	return idx_find(d, id);
 }
 
-/* A re-run matches a pending or approved-unconsumed request (§3 step 3). */
+/* A re-run matches a pending or approved-unconsumed request (§3 step 3);
+ * the newest such request if there are several. */
 struct dreq *store_find_exec(struct daemon *d, uint32_t uid,
 			     const uint8_t exec_digest[AD_DIGEST_LEN])
 {
-	for (struct dreq *q = d->reqs; q != NULL; q = q->next)
-		if (q->req.uid == uid &&
-		    (q->state == AD_STATE_PENDING || q->state == AD_STATE_APPROVED) &&
-		    sodium_memcmp(q->exec_digest, exec_digest, AD_DIGEST_LEN) == 0)
-			return q;
-	return NULL;
+	return idx_find_exec(d, uid, exec_digest);
+}
+
+/* A new entry: indexed first (may fail), then at the head of the list. */
+int store_link(struct daemon *d, struct dreq *q)
+{
+	int r = idx_add(d, q);
+
+	if (r != 0)
+		return r;
+	q->next = d->reqs;
+	d->reqs = q;
+	d->n_reqs++;
+	return 0;
 }
 
 size_t store_pending_of(const struct daemon *d, uint32_t uid)
@@ -81,6 +90,7 @@ void store_free_all(struct daemon *d)
 	}
 	d->reqs = NULL;
 	d->n_reqs = 0;
+	idx_free(d);
 	free(d->seen);
 	d->seen = NULL;
 	d->n_seen = d->seen_next = 0;
@@ -234,6 +244,7 @@ void store_prune(struct daemon *d)
 
 		if (++seen > D_KEEP_MAX / 2 && prunable(q)) {
 			*pp = q->next;
+			idx_del(d, q);
 			ad_request_free(&q->req);
 			free(q->requires);
 			free(q->reason);

@@ -158,37 +158,43 @@ static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
 	return 0;
 }
 
-/* After a counted approval: record `approved` when the quorum is met. */
-static int maybe_approved(struct daemon *d, struct dreq *q, char *missing,
-			  size_t ml)
+/* The `approved` record due if v's approval, counted on top of those
+ * already applied, meets the quorum: *out gets it (NULL if not met). */
+static int approved_record(struct daemon *d, const struct vote *v,
+			   json_t **out, char *missing, size_t ml)
 {
+	const struct dreq *q = v->q;
 	const char *names[64];
-	uint64_t na = UINT64_MAX, uses = AD_USES_MAX;
-	json_t *rec, *a = json_array();
-	size_t n = q->n_appr < 64 ? q->n_appr : 64;
-	int met, r;
+	uint64_t na = v->st.not_after;
+	uint64_t uses = v->st.uses < AD_USES_MAX ? v->st.uses : AD_USES_MAX;
+	size_t n = q->n_appr < 63 ? q->n_appr : 63;
+	json_t *a = json_array();
+	int met;
 
+	*out = NULL;
 	for (size_t i = 0; i < n; i++) {
 		names[i] = q->appr[i].name;
 		na = q->appr[i].not_after < na ? q->appr[i].not_after : na;
 		uses = q->appr[i].uses < uses ? q->appr[i].uses : uses;
+	}
+	names[n++] = v->signer->name;
+	for (size_t i = 0; a != NULL && i < n; i++)
 		json_array_append_new(a, json_string(names[i]));
-	}
 	met = ad_quorum_eval(rule_of(d, q), d->rt->pol, names, n, missing, ml);
-	if (met != 1) {
+	if (met != 1 || a == NULL) {
 		json_decref(a);
-		return met < 0 ? met : 0;
+		return met < 0 ? met : a == NULL ? AD_ERR_NOMEM : 0;
 	}
-	rec = journal_record("approved", q->req.id);
-	if (rec == NULL || json_object_set_new(rec, "approvers", a) ||
-	    json_object_set_new(rec, "not_after", json_integer((json_int_t)na)) ||
-	    json_object_set_new(rec, "uses", json_integer((json_int_t)(uses ? uses : 1)))) {
-		json_decref(rec);
+	*out = journal_record("approved", q->req.id);
+	if (*out == NULL || json_object_set_new(*out, "approvers", a) ||
+	    json_object_set_new(*out, "not_after", json_integer((json_int_t)na)) ||
+	    json_object_set_new(*out, "uses",
+				json_integer((json_int_t)(uses ? uses : 1)))) {
+		json_decref(*out);
+		*out = NULL;
 		return AD_ERR_NOMEM;
 	}
-	r = journal_commit(d, rec);
-	json_decref(rec);
-	return r;
+	return 0;
 }
 
 static void vote_hash(struct vote *v)
@@ -237,20 +243,28 @@ static int vote_verify(struct daemon *d, json_t *msg, const char *token,
 	return 0;
 }
 
+/* The vote and, when it completes the quorum, `approved`: one batch, one
+ * fdatasync, applied only once both are durable (§4.1). */
 static int vote_count(struct daemon *d, struct conn *c, struct vote *v)
 {
 	char missing[256] = "";
-	json_t *rec = vote_record(v, c, 1);
-	int r = rec ? journal_commit(d, rec) : AD_ERR_NOMEM;
+	json_t *recs[2] = {vote_record(v, c, 1), NULL};
+	int r = recs[0] ? 0 : AD_ERR_NOMEM;
 
-	json_decref(rec);
+	if (r == 0 && v->decision == AD_DECISION_APPROVE &&
+	    (r = approved_record(d, v, &recs[1], missing, sizeof(missing))) != 0) {
+		json_decref(recs[0]);
+		return conn_send_error(d, c, r, "rule %s: quorum could not be "
+				       "evaluated; token not counted",
+				       v->q->req.rule);
+	}
+	if (r == 0)
+		r = journal_commit_n(d, recs, recs[1] ? 2 : 1);
+	json_decref(recs[0]);
+	json_decref(recs[1]);
 	if (r != 0)
 		return conn_send_error(d, c, r, "evidence could not be written; "
 				       "token not counted");
-	if (v->decision == AD_DECISION_APPROVE &&
-	    (r = maybe_approved(d, v->q, missing, sizeof(missing))) < 0)
-		return conn_send_error(d, c, r, "approval counted but the "
-				       "quorum could not be recorded");
 	return ops_decision_reply(d, c, v->q);
 }
 
