@@ -4,9 +4,10 @@
  * Invariants (DESIGN.md §4.4, §4.5):
  *  - The token is checked by ad_token_verify() against the request's own
  *    host, id and request digest before any of its fields is trusted.
- *  - Separation of duties: the key's human (`user=`) is neither the
- *    requester nor the sponsor (AD_ERR_SELF_APPROVAL); the key's name must
- *    be a member of a role the rule requires; one human counts once.
+ *  - Separation of duties: the key's human (`user=`, compared by uid, so a
+ *    passwd alias is the same human) is neither the requester nor the
+ *    sponsor (AD_ERR_SELF_APPROVAL); the key's name must be a member of a
+ *    role the rule requires; one human (uid) counts once.
  *  - not_after never exceeds the request's expiry nor now + the rule's
  *    max_ttl (AD_ERR_TTL).
  *  - A token counts at most once: the hash of its key id and nonce is
@@ -23,6 +24,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "keys.h"
+#include "nss.h"
 #include "policy.h"
 #include "proto.h"
 #include "runtime.h"
@@ -115,20 +117,69 @@ static int in_required_role(const struct daemon *d, const struct ad_rule *rule,
 }
 
 /* Separation of duties, eligibility, state and lifetime; why on refusal. */
+/*
+ * Humans are unix accounts (uids), not spellings of names: a passwd alias
+ * (aliceadm with alice's uid) is the same human (review R1-R3). A user with
+ * no account here cannot alias one, so names decide for it; an NSS error
+ * counts as "the same human" (fail closed).
+ * human_uid: 1 and *uid when the user exists, 0 when it does not, <0 error.
+ */
+static int human_uid(const char *name, uid_t *uid)
+{
+	gid_t g;
+
+	return ad_nss_user(name, uid, &g);
+}
+
+static int same_human(const char *a, const char *b)
+{
+	uid_t ua, ub;
+	int ra, rb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	ra = human_uid(a, &ua);
+	rb = human_uid(b, &ub);
+	if (ra < 0 || rb < 0)
+		return 1;
+	return ra == 1 && rb == 1 && ua == ub;
+}
+
+/* The signer's human is neither the requester (by uid) nor the sponsor. */
+static int vote_sod(const struct vote *v, char *why, size_t wl)
+{
+	const struct ad_request *r = &v->q->req;
+	const char *who = NULL;
+	uid_t signer;
+	int rs = human_uid(v->signer->user, &signer);
+
+	if (rs < 0 || strcmp(v->signer->user, r->requester) == 0 ||
+	    (rs == 1 && signer == (uid_t)r->uid))
+		who = "requester";
+	else if (r->sponsor[0] != '\0' && same_human(v->signer->user,
+						       r->sponsor))
+		who = "sponsor";
+	if (who == NULL)
+		return 0;
+	if (rs < 0)
+		snprintf(why, wl, "key %s: user %s cannot be looked up; not "
+			 "counted", v->signer->name, v->signer->user);
+	else
+		snprintf(why, wl, "key %s belongs to %s, the %s of %s",
+			 v->signer->name, v->signer->user, who, r->id);
+	return AD_ERR_SELF_APPROVAL;
+}
+
 static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
 {
 	const struct ad_request *r = &v->q->req;
 	const struct ad_rule *rule = rule_of(d, v->q);
 	uint64_t now = d_now(d);
 
-	if (strcmp(v->signer->user, r->requester) == 0 ||
-	    (r->sponsor[0] && strcmp(v->signer->user, r->sponsor) == 0)) {
-		snprintf(why, wl, "key %s belongs to %s, the %s of %s",
-			 v->signer->name, v->signer->user,
-			 strcmp(v->signer->user, r->requester) == 0 ?
-			 "requester" : "sponsor", r->id);
-		return AD_ERR_SELF_APPROVAL;
-	}
+	int rc;
+
+	if ((rc = vote_sod(v, why, wl)) != 0)
+		return rc;
 	if (rule == NULL || !in_required_role(d, rule, v->signer->name)) {
 		snprintf(why, wl, "approver %s is not in a role required by "
 			 "rule %s", v->signer->name, r->rule);
@@ -149,10 +200,10 @@ static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
 		return AD_ERR_TTL;
 	}
 	for (size_t i = 0; i < v->q->n_appr; i++)
-		if (strcmp(v->q->appr[i].user, v->signer->user) == 0) {
-			snprintf(why, wl, "%s (key %s) already approved %s; one "
-				 "human counts once", v->signer->user,
-				 v->q->appr[i].name, r->id);
+		if (same_human(v->q->appr[i].user, v->signer->user)) {
+			snprintf(why, wl, "%s (key %s) already approved %s as "
+				 "%s; one human counts once", v->signer->user,
+				 v->signer->name, r->id, v->q->appr[i].user);
 			return AD_ERR_STATE;
 		}
 	return 0;
