@@ -341,7 +341,9 @@ int journal_replay(struct daemon *d, const char *path, char *err,
 {
 	struct replay_ctx rc = {.d = d};
 	struct ad_verify_report rep;
-	int r = ad_evidence_replay(path, replay_cb, &rc, d->host_pk, &rep);
+	/* One pass over the file the writer already verified and holds
+	 * locked (ad_evidence_open); every line is checked again as read. */
+	int r = ad_evidence_replay_open(d->ev, replay_cb, &rc, &rep);
 
 	if (r != 0 && rc.failed)
 		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
