@@ -212,7 +212,10 @@ int op_create(struct daemon *d, struct conn *c, json_t *msg)
 		conn_send_error(d, c, r, "execution digest");
 		goto out;
 	}
-	if ((same = store_find_exec(d, req.uid, exec)) != NULL) {
+	/* a re-run reuses a request only within the same sponsor: the
+	 * sponsor is not in the execution digest, but an approval by alice
+	 * must not serve a run in alice's own session (review R8) */
+	if ((same = store_find_rerun(d, req.uid, exec, req.sponsor)) != NULL) {
 		ops_decision_reply(d, c, same);
 		goto out;
 	}

@@ -141,6 +141,11 @@ int d_listen(int *fd_out, const char *path, char *err, size_t errlen);
 struct dreq *store_find(struct daemon *d, const char *id);
 struct dreq *store_find_exec(struct daemon *d, uint32_t uid,
 			     const uint8_t exec_digest[AD_DIGEST_LEN]);
+/* The request a re-run matches: same requester, execution digest and
+ * sponsor, pending or approved (review R8). */
+struct dreq *store_find_rerun(struct daemon *d, uint32_t uid,
+			      const uint8_t exec_digest[AD_DIGEST_LEN],
+			      const char *sponsor);
 size_t store_pending_of(const struct daemon *d, uint32_t uid);
 int store_new_id(struct daemon *d, char out[AD_ID_MAX]);
 void store_free_all(struct daemon *d);
@@ -158,7 +163,8 @@ int idx_add(struct daemon *d, struct dreq *q);
 void idx_del(struct daemon *d, struct dreq *q);
 struct dreq *idx_find(const struct daemon *d, const char *id);
 struct dreq *idx_find_exec(const struct daemon *d, uint32_t uid,
-			   const uint8_t exec_digest[AD_DIGEST_LEN]);
+			   const uint8_t exec_digest[AD_DIGEST_LEN],
+			   const char *sponsor);
 void idx_free(struct daemon *d);
 /* store.c: put a new entry at the head of d->reqs and in the index */
 int store_link(struct daemon *d, struct dreq *q);

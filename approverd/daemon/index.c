@@ -129,8 +129,19 @@ struct dreq *idx_find(const struct daemon *d, const char *id)
 	return NULL;
 }
 
+/* sponsor NULL: any sponsor; else only requests with exactly that sponsor
+ * ("" = none), so a re-run never reuses an approval across sessions of
+ * different humans (review R8). */
+static int sponsor_is(const struct dreq *q, const char *sponsor)
+{
+	const char *qs = q->req.sponsor ? q->req.sponsor : "";
+
+	return sponsor == NULL || strcmp(qs, sponsor) == 0;
+}
+
 struct dreq *idx_find_exec(const struct daemon *d, uint32_t uid,
-			   const uint8_t exec_digest[AD_DIGEST_LEN])
+			   const uint8_t exec_digest[AD_DIGEST_LEN],
+			   const char *sponsor)
 {
 	struct dreq *best = NULL;
 
@@ -143,7 +154,7 @@ struct dreq *idx_find_exec(const struct daemon *d, uint32_t uid,
 		    (q->state == AD_STATE_PENDING ||
 		     q->state == AD_STATE_APPROVED) &&
 		    sodium_memcmp(q->exec_digest, exec_digest,
-				  AD_DIGEST_LEN) == 0 &&
+				  AD_DIGEST_LEN) == 0 && sponsor_is(q, sponsor) &&
 		    (best == NULL || q->ord > best->ord))
 			best = q;
 	return best;

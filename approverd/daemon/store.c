@@ -28,7 +28,14 @@ struct dreq *store_find(struct daemon *d, const char *id)
 struct dreq *store_find_exec(struct daemon *d, uint32_t uid,
 			     const uint8_t exec_digest[AD_DIGEST_LEN])
 {
-	return idx_find_exec(d, uid, exec_digest);
+	return idx_find_exec(d, uid, exec_digest, NULL);
+}
+
+struct dreq *store_find_rerun(struct daemon *d, uint32_t uid,
+			      const uint8_t exec_digest[AD_DIGEST_LEN],
+			      const char *sponsor)
+{
+	return idx_find_exec(d, uid, exec_digest, sponsor ? sponsor : "");
 }
 
 /* A new entry: indexed first (may fail), then at the head of the list. */
