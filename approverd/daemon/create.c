@@ -29,14 +29,20 @@
 
 static int refuse_non_root(struct daemon *d, struct conn *c)
 {
-	json_t *rec = journal_record("request", "");
+	uint64_t suppressed;
+	json_t *rec;
 	char why[128];
 	int r;
 
 	snprintf(why, sizeof(why), "uid %u (pid %d) may not create requests",
 		 (unsigned)c->uid, (int)c->pid);
 	d_log(LOG_WARNING, "%s; refused", why);
+	if (!rl_refusal_record(c->uid, &suppressed))
+		return conn_send_error(d, c, AD_ERR_PERM, "%s", why);
+	rec = journal_record("request", "");
 	if (rec == NULL || json_object_set_new(rec, "state", json_string("refused")) ||
+	    (suppressed > 0 && json_object_set_new(rec, "suppressed",
+			json_integer((json_int_t)suppressed))) ||
 	    json_object_set_new(rec, "why", json_string(why)) ||
 	    json_object_set_new(rec, "caller_uid", json_integer(c->uid)) ||
 	    json_object_set_new(rec, "caller_pid", json_integer(c->pid)))

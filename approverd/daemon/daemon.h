@@ -177,6 +177,9 @@ int journal_apply(struct daemon *d, const json_t *rec);
 int journal_replay(struct daemon *d, const char *path, char *err,
 		   size_t errlen);
 json_t *journal_record(const char *event, const char *id);
+/* ratelimit.c: 1 = record this refusal by uid (with *suppressed, the
+ * refusals not recorded since its last one), 0 = do not (counted). */
+int rl_refusal_record(uid_t uid, uint64_t *suppressed);
 void journal_lifecycle(struct daemon *d, const char *event,
 		       const char *what);
 void journal_tick(struct daemon *d);   /* expiry + periodic checkpoint */

@@ -63,9 +63,15 @@ static void record_refused_read(struct daemon *d, const struct conn *c,
 				const json_t *msg, const struct dreq *q)
 {
 	const char *op = json_string_value(json_object_get(msg, "op"));
-	json_t *rec = journal_record("refused", q->req.id);
+	uint64_t suppressed;
+	json_t *rec;
 
+	if (!rl_refusal_record(c->uid, &suppressed))
+		return;
+	rec = journal_record("refused", q->req.id);
 	if (rec == NULL ||
+	    (suppressed > 0 && json_object_set_new(rec, "suppressed",
+			json_integer((json_int_t)suppressed))) ||
 	    json_object_set_new(rec, "op", json_string(op ? op : "")) ||
 	    json_object_set_new(rec, "uid", json_integer(c->uid)) ||
 	    json_object_set_new(rec, "pid", json_integer(c->pid)) ||

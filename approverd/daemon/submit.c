@@ -79,11 +79,20 @@ static json_t *vote_record(const struct vote *v, const struct conn *c,
 static int refuse(struct daemon *d, struct conn *c, struct vote *v, int err,
 		  const char *why)
 {
+	uint64_t suppressed;
 	json_t *rec;
 	int r;
 
 	v->why = why;
+	if (!rl_refusal_record(c->uid, &suppressed))
+		return conn_send_error(d, c, err, "%s", why);
 	rec = vote_record(v, c, 0);
+	if (rec != NULL && suppressed > 0 &&
+	    json_object_set_new(rec, "suppressed", json_integer(
+					(json_int_t)suppressed)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
 	r = rec ? journal_commit(d, rec) : AD_ERR_NOMEM;
 	json_decref(rec);
 	if (r != 0)

@@ -6,11 +6,12 @@
 # without bound and at fsync speed: filling /var/lib turns invariant §4.1
 # ("no evidence, no access") into a denial of service for every AI subject,
 # and the noise buries real records. Expected (and asserted): junk from one
-# uid is bounded (rate-limited or coalesced), while the daemon keeps serving.
+# uid is bounded (rate-limited or coalesced), while the daemon keeps serving,
+# and the evidence still counts every refused call (`suppressed`).
 # Real daemon, real socket, real unprivileged caller; TAP.
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
 ns_reexec "$0" "$@"
-. "$(dirname "$0")/../integration/daemon_lib.sh"
+. "$(dirname "$0")/daemon_lib.sh"
 ns_must "users" ns_users
 ns_must "config" dl_setup
 for k in alice bob; do ns_must "key $k" dl_key "$k" "$k"; done
@@ -39,4 +40,12 @@ tap_ok "R4: $((2 * N)) refused calls by one unprivileged uid add at most 20 evid
 	test "$grown" -le 20
 tap_is "$(adc status "$id" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p')" pending \
 	"control: the request is untouched and the daemon still serves"
+# Nothing is lost: once the bucket refills (one record per 6 s), dave's
+# next refusal is recorded with the number of refusals not recorded.
+sleep 7
+as_user dave "$DL_ADC" -S "$DL_SOCK" status "$id" >/dev/null 2>&1
+sup=$(tail -n 3 "$DL_EVIDENCE" | grep '"event":"refused"' | grep -o '"suppressed":[0-9]*' | tail -n 1 | cut -d: -f2)
+tap_is "$((grown + ${sup:-0}))" "$((2 * N))" \
+	"R4: recorded refusals plus the 'suppressed' count of the next record account for all $((2 * N)) calls"
+tap_ok "R4: the rate limit is logged to syslog-facing stderr" grep -q 'no longer recorded in the evidence' "$DL_LOG"
 tap_done
