@@ -24,6 +24,7 @@ step() { STEP=$((STEP + 1)); printf '\n%s== %d. %s%s\n' "$B1" "$STEP" "$*" "$B0"
 say() { printf '   %s\n' "$*"; }
 show() { sed 's/^/   | /' "$@"; }
 die() { printf '\nDEMO FAILED at step %d: %s\n' "$STEP" "$*"; exit 1; }
+quiet() { "$@" >/dev/null 2>&1; }
 expect() { # description, then a command that must succeed
 	_d=$1; shift
 	if "$@"; then say "✔ $_d"; else die "$_d"; fi
@@ -82,7 +83,7 @@ dl_start || die "approverd did not start (see $DL_LOG)"
 say "AI account: ai-deploy    approvers: alice, bob (role sre), carol (role owner)"
 say "policy:     $DL_POLICY"
 show "$DL_POLICY"
-expect "approverctl policy check passes" ctl policy check >/dev/null 2>&1
+expect "approverctl policy check passes" quiet ctl policy check
 
 vote() { # user approve|deny ID [args] — as that user, with their own key
 	_u=$1; shift
@@ -90,10 +91,10 @@ vote() { # user approve|deny ID [args] — as that user, with their own key
 }
 req_id() { grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' "$1" | head -n 1; }
 # The agent (ai-deploy) runs sudo in the background; its session was
-# started by alice (login uid), so alice is its sponsor.
+# started by bob (login uid), so bob is its sponsor.
 agent() { # name cmd...
 	_n=$1; shift
-	AS_LOGINUID=$(id -u alice) as_user ai-deploy env \
+	AS_LOGINUID=$(id -u bob) as_user ai-deploy env \
 		APPROVERD_REASON="nginx workers leak memory after the config push" \
 		APPROVERD_TICKET=INC-4711 APPROVERD_AGENT="deploy-bot/1.0" \
 		"$@" >"$T/$_n.out" 2>"$T/$_n.err" &
@@ -121,14 +122,14 @@ kill -0 "$AGENT_PID" 2>/dev/null || die "sudo did not wait"
 say "what an approver sees (approverctl show $ID):"
 ctl show "$ID" 2>&1 | show
 
-step "Self-approval refused: alice started the agent's session (sponsor)"
-out=$(vote alice approve "$ID" 2>&1) && die "the sponsor's approval was accepted"
+step "Self-approval refused: bob started the agent's session (sponsor)"
+out=$(vote bob approve "$ID" 2>&1) && die "the sponsor's approval was accepted"
 printf '%s\n' "$out" | tail -n 2 | show
 kill -0 "$AGENT_PID" 2>/dev/null || die "sudo stopped waiting after a refused approval"
-expect "alice's approval did not count; sudo still waits" true
+expect "bob's approval did not count; sudo still waits" true
 
-step "A different human approves: bob"
-vote bob approve "$ID" --comment "INC-4711 approved" 2>&1 | show
+step "A different human approves: alice"
+vote alice approve "$ID" --comment "INC-4711 approved" 2>&1 | show
 agent_wait || die "approved command failed"
 say "the agent's terminal now shows:"
 show "$T/a1.err" "$T/a1.out"
@@ -140,27 +141,27 @@ agent a2 sudo -n "$BIN/payments-migrate" --step 3
 wait_for 10 pending "$T/a2.err" || die "not held"
 ID2=$(req_id "$T/a2.err")
 show "$T/a2.err"
-vote bob approve "$ID2" 2>&1 | tail -n 1 | show
+vote alice approve "$ID2" 2>&1 | tail -n 1 | show
 sleep 1
 kill -0 "$AGENT_PID" 2>/dev/null || die "one approval was enough for a two-role quorum"
-say "after bob (sre): still waiting for an owner"
+say "after alice (sre): still waiting for an owner"
 ctl status "$ID2" 2>&1 | show
 vote carol approve "$ID2" 2>&1 | tail -n 1 | show
 agent_wait || die "payments migration failed after both approvals"
 show "$T/a2.out"
 expect "ran after sre and owner both approved" grep -q 'payments-migrate: running as root' "$T/a2.out"
 
-step "Denied: bob refuses a second restart"
+step "Denied: alice refuses a second restart"
 agent a3 sudo -n "$BIN/restart-web" --force
 wait_for 10 pending "$T/a3.err" || die "not held"
 ID3=$(req_id "$T/a3.err")
-vote bob deny "$ID3" --reason "not during the sale; use --graceful" 2>&1 | tail -n 1 | show
+vote alice deny "$ID3" --reason "not during the sale; use --graceful" 2>&1 | tail -n 1 | show
 agent_wait && die "a denied command ran"
 show "$T/a3.err"
-expect "refused with bob's reason" grep -q 'not during the sale' "$T/a3.err"
+expect "refused with alice's reason" grep -q 'not during the sale' "$T/a3.err"
 
 step "Re-running the approved command needs a new approval (single use)"
-out=$(AS_LOGINUID=$(id -u alice) as_user ai-deploy env APPROVERD_WAIT=0 sudo -n "$BIN/restart-web" --graceful 2>&1) &&
+out=$(AS_LOGINUID=$(id -u bob) as_user ai-deploy env APPROVERD_WAIT=0 sudo -n "$BIN/restart-web" --graceful 2>&1) &&
 	die "a consumed approval was used twice"
 printf '%s\n' "$out" | show
 expect "held again" true
@@ -175,5 +176,5 @@ grep 'approverd\[' "$NS_SYSLOG" | tail -n 3 | cut -c1-150 | show
 step "The evidence verifies: hash chain and host-signed checkpoints"
 "$DL_CTL" verify-log --host-key "$DL_ETC/host.pub" "$DL_EVIDENCE" | show ||
 	die "verify-log failed"
-expect "approverctl verify-log: intact" "$DL_CTL" verify-log --host-key "$DL_ETC/host.pub" "$DL_EVIDENCE" >/dev/null
+expect "approverctl verify-log: intact" quiet "$DL_CTL" verify-log --host-key "$DL_ETC/host.pub" "$DL_EVIDENCE"
 printf '\n%sDemo complete: every step behaved as shown.%s\n' "$B1" "$B0"
