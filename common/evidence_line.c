@@ -23,6 +23,7 @@ static const char *const known_events[] = {
     "result",  "expire",   "withdraw",  "checkpoint", "start",
     "stop",    "reload",   "recovered",
     "notify",  "ticket_check", "precheck", "refused",
+    "grant",   "review",   "revoke", /* docs/formats/governance.md */
 };
 
 int ad_evidence_event_known(const char *name)

@@ -10,6 +10,7 @@
 #include "policy.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -468,6 +469,7 @@ int ad_policy_parse(struct ad_policy **out, const char *file,
 	if (rc == 0)
 		rc = rule_init(&pp.p->lookup_failed, "lookup-failed", 0);
 	pp.p->lookup_failed.action = AD_ACTION_DENY;
+	pp.p->breakglass_role = SIZE_MAX; /* off until [breakglass] or role */
 	if (rc == 0)
 		rc = ad_ini_parse(file, text, pol_section, pol_key, &pp, err,
 				  errlen);

@@ -80,6 +80,23 @@ struct ad_rule {
 	size_t n_affects;
 	struct ad_http_check ticket_check; /* no inheritance from [default] */
 	struct ad_http_check precheck;
+	/* docs/formats/governance.md §1 */
+	struct ad_window *windows;  /* none = always open */
+	size_t n_windows;
+	char *window_text;     /* as written, "" if none */
+	int rollback_required; /* rollback = required */
+	char **owner_labels;   /* owner = LABEL:ROLE; parallel to require[] */
+	int grants_allowed;    /* grants = yes (default) / no */
+	uint64_t grant_max_ttl;  /* seconds, default 7d */
+	uint32_t grant_max_uses; /* default 100 */
+};
+
+/* One change window: days (bit 0 = Sunday .. bit 6 = Saturday, as
+ * struct tm's tm_wday) and minutes after midnight; end may be below start
+ * (runs past midnight) and up to 1440. */
+struct ad_window {
+	uint8_t days;
+	uint16_t start_min, end_min;
 };
 
 struct ad_policy {
@@ -90,6 +107,10 @@ struct ad_policy {
 	size_t n_rules;
 	struct ad_rule def;    /* [default] */
 	struct ad_rule lookup_failed; /* deny rule "lookup-failed" (see below) */
+	/* [breakglass] (docs/formats/governance.md §1); role SIZE_MAX = off */
+	size_t breakglass_role;
+	uint64_t breakglass_max_ttl;      /* default 1h, at most 24h */
+	uint32_t breakglass_min_justification; /* default 10 */
 };
 
 /* Load path (absolute); err gets "FILE:LINE: what" or "FILE: reason". */

@@ -31,6 +31,10 @@ const char *ad_decision_name(int decision)
 		return "approve";
 	case AD_DECISION_DENY:
 		return "deny";
+	case AD_DECISION_BREAKGLASS:
+		return "breakglass";
+	case AD_DECISION_REVIEW:
+		return "review";
 	default:
 		return "unknown";
 	}
@@ -42,6 +46,10 @@ int ad_decision_parse(const char *name)
 		return AD_DECISION_APPROVE;
 	if (strcmp(name, "deny") == 0)
 		return AD_DECISION_DENY;
+	if (strcmp(name, "breakglass") == 0)
+		return AD_DECISION_BREAKGLASS;
+	if (strcmp(name, "review") == 0)
+		return AD_DECISION_REVIEW;
 	return -1;
 }
 
@@ -75,8 +83,8 @@ static int statement_check(const struct ad_statement *st)
 	    memchr(st->request_id, '\0', AD_ID_MAX) == NULL ||
 	    !id_ok(st->request_id))
 		return AD_ERR_INVALID;
-	if (st->decision != AD_DECISION_APPROVE &&
-	    st->decision != AD_DECISION_DENY)
+	if (st->decision < AD_DECISION_APPROVE ||
+	    st->decision > AD_DECISION_REVIEW)
 		return AD_ERR_INVALID;
 	if (st->not_before > st->not_after || st->uses < 1 ||
 	    st->uses > AD_USES_MAX)

@@ -30,6 +30,8 @@ enum ad_decision_kind {
 	AD_DECISION_ANY = 0, /* only as expect_decision */
 	AD_DECISION_APPROVE = 1,
 	AD_DECISION_DENY = 2,
+	AD_DECISION_BREAKGLASS = 3, /* docs/formats/governance.md §3 */
+	AD_DECISION_REVIEW = 4,     /* after-the-fact review of a break-glass */
 };
 
 struct ad_statement {
@@ -45,7 +47,7 @@ struct ad_statement {
 	char comment[AD_COMMENT_MAX];
 };
 
-/* "approve", "deny" (or "unknown"); parse returns the enum or -1. */
+/* "approve", "deny", "breakglass", "review" (or "unknown"); parse returns the enum or -1. */
 const char *ad_decision_name(int decision);
 int ad_decision_parse(const char *name);
 

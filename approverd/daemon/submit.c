@@ -281,6 +281,12 @@ static int vote_verify(struct daemon *d, json_t *msg, const char *token,
 		return r;
 	}
 	v->decision = (int)v->st.decision;
+	if (v->decision != AD_DECISION_APPROVE && v->decision != AD_DECISION_DENY) {
+		snprintf(why, wl, "decision '%s' is not accepted here",
+			 ad_decision_name(v->decision));
+		v->decision = 0;
+		return AD_ERR_WRONG_DECISION;
+	}
 	/* The submitter may name the request it means; else the token's. */
 	if (ad_json_str(&id, msg, "id", AD_ID_MAX - 1) != 0)
 		id = v->st.request_id;
