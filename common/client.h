@@ -26,6 +26,8 @@ struct ad_decision {
 	char *reason;      /* why denied/expired/withdrawn, "" otherwise */
 	uint64_t not_after;/* approval valid until (unix seconds), 0 if none */
 	uint64_t expires;  /* pending request expiry (unix seconds), 0 if none */
+	char *blocked;     /* why a pending request is blocked (window, ticket;
+			    * docs/formats/governance.md §2), "" if not */
 };
 void ad_decision_free(struct ad_decision *d);
 

@@ -9,6 +9,8 @@
  *    state) ends in 0 with a message naming what failed.
  *  - Text that came from the daemon is escaped before it is shown, so a
  *    reply can never smuggle terminal escapes or forge extra lines.
+ *  - A blocked pending request (docs/formats/governance.md §2) is refused
+ *    at once, never waited on.
  */
 #include "gate.h"
 
@@ -152,6 +154,15 @@ static int gate_accept(struct gate *g, const struct ad_decision *d)
 		gate_why(g, "consume %s failed: %s", g->id, ad_strerror(rc));
 		return 0;
 	}
+	if (d->state == AD_STATE_ALLOWED && d->reason != NULL &&
+	    strstr(d->reason, "standing grant") != NULL) {
+		/* tell the agent which grant let it through (governance.md §4) */
+		who = gate_esc(d->reason);
+		gate_say(g, 0, "approverd: %s: %s", g->id, gate_str(who));
+		gate_why(g, "%s (request %s)", gate_str(who), g->id);
+		free(who);
+		return 1;
+	}
 	if (d->state == AD_STATE_ALLOWED) {
 		gate_why(g, "allowed by policy (request %s)", g->id);
 		return 1;
@@ -244,11 +255,30 @@ static int gate_wait_failed(struct gate *g, int rc)
 	return 0;
 }
 
+/* A blocked request (window closed, ticket missing; governance.md §2):
+ * ordinary approvals cannot release it, so waiting is pointless. */
+static int gate_blocked(struct gate *g, const struct ad_decision *d)
+{
+	char *why = gate_esc(d->blocked);
+
+	gate_say(g, 1, "approverd: request %s is blocked: %s", g->id,
+		 gate_str(why));
+	gate_say(g, 1, "approverd: only a break-glass approval can release "
+		 "it: approverctl breakglass %s --justification TEXT", g->id);
+	gate_say(g, 1, "approverd: or re-run the identical command once the "
+		 "block is lifted (window open, ticket set); refusing");
+	gate_why(g, "pending %s blocked: %s", g->id, gate_str(why));
+	free(why);
+	return 0;
+}
+
 static int gate_pending(struct gate *g, const struct ad_decision *d)
 {
 	struct ad_decision w = {0};
 	int rc, ok;
 
+	if (d->blocked != NULL && d->blocked[0] != '\0')
+		return gate_blocked(g, d);
 	gate_tell_pending(g, d);
 	if (g->wait_s == 0) {
 		gate_say(g, 1, "approverd: not waiting (wait = 0): re-run the "

@@ -21,17 +21,20 @@
 #include "safefile.h"
 #include "text.h"
 
-enum psec { PS_NONE, PS_ROLE, PS_RULE, PS_DEFAULT };
+enum psec { PS_NONE, PS_ROLE, PS_RULE, PS_DEFAULT, PS_BREAKGLASS };
 enum rkey { RK_COMMAND, RK_RUNAS, RK_SERVICE, RK_USERS, RK_REQUIRE,
 	    RK_TICKET, RK_MAX_TTL, RK_AFFECTS, RK_ACTION, RK_TICKET_CHECK_URL,
 	    RK_TICKET_CHECK_FIELD, RK_TICKET_CHECK_VALUE, RK_PRECHECK_URL,
-	    RK_PRECHECK_FIELD, RK_PRECHECK_VALUE, RK_N };
+	    RK_PRECHECK_FIELD, RK_PRECHECK_VALUE, RK_WINDOW, RK_ROLLBACK,
+	    RK_OWNER, RK_GRANTS, RK_GRANT_MAX_TTL, RK_GRANT_MAX_USES, RK_N };
 
 static const char *const rkey_names[RK_N] = {
 	"command", "runas", "service", "users", "require",
 	"ticket", "max_ttl", "affects", "action",
 	"ticket_check_url", "ticket_check_field", "ticket_check_value",
 	"precheck_url", "precheck_field", "precheck_value",
+	"window", "rollback", "owner", "grants", "grant_max_ttl",
+	"grant_max_uses",
 };
 
 struct pol_parse {
@@ -42,6 +45,8 @@ struct pol_parse {
 	unsigned seen[RK_N];   /* rule keys: line of first use */
 	unsigned members_line; /* role: line of 'members' */
 	unsigned default_line; /* 0 = no [default] yet */
+	struct ad_breakglass_parse bg; /* [breakglass] */
+	unsigned bg_line;      /* 0 = no [breakglass] yet */
 };
 
 /* Role, rule and approver names: portable characters, not starting '-'. */
@@ -72,7 +77,10 @@ static int rule_init(struct ad_rule *r, const char *name, unsigned line)
 	r->require_text = strdup("");
 	r->ticket_text = strdup("");
 	r->affects = calloc(1, sizeof(char *));
-	if (r->name == NULL || r->command_text == NULL ||
+	r->window_text = strdup("");
+	r->rollback_required = -1; /* unset until resolved */
+	r->grants_allowed = -1;
+	if (r->window_text == NULL || r->name == NULL || r->command_text == NULL ||
 	    r->runas_text == NULL || r->require_text == NULL ||
 	    r->ticket_text == NULL || r->affects == NULL)
 		return AD_ERR_NOMEM;
@@ -136,10 +144,18 @@ static int rule_add(struct pol_parse *pp, const char *name, unsigned line,
 	return rule_init(&nr[pp->idx], name, line);
 }
 
-/* Checks that need the whole section: called at the next header and at EOF. */
-static int section_end(struct pol_parse *pp, char *msg, size_t msglen)
+/* Checks that need the whole section: called at the next header and at EOF;
+ * *line is the section header's line unless a key is at fault. */
+static int section_end(struct pol_parse *pp, char *msg, size_t msglen,
+		       unsigned *line)
 {
 	int any = 0;
+
+	*line = pp->sec_line;
+	if ((pp->sec == PS_RULE || pp->sec == PS_DEFAULT) &&
+	    ad_policy_gov_check(cur_rule(pp), &pp->seen[RK_WINDOW], msg,
+				msglen, line) != 0)
+		return AD_ERR_CONFIG;
 
 	if (pp->sec == PS_ROLE && pp->members_line == 0) {
 		snprintf(msg, msglen, "[role %s] has no 'members'",
@@ -175,12 +191,23 @@ static int pol_section(void *user, const char *name, unsigned *linep,
 	unsigned line = *linep;
 	int rc;
 
-	if ((rc = section_end(pp, msg, msglen)) != 0) {
-		*linep = pp->sec_line;
+	if ((rc = section_end(pp, msg, msglen, &line)) != 0) {
+		*linep = line;
 		return rc;
 	}
+	line = *linep;
 	memset(pp->seen, 0, sizeof(pp->seen));
 	pp->sec_line = line;
+	if (strcmp(name, "breakglass") == 0) {
+		if (pp->bg_line != 0) {
+			snprintf(msg, msglen, "duplicate [breakglass] (first "
+					      "at line %u)", pp->bg_line);
+			return AD_ERR_CONFIG;
+		}
+		pp->bg_line = line;
+		pp->sec = PS_BREAKGLASS;
+		return 0;
+	}
 	if (strcmp(name, "default") == 0) {
 		if (pp->default_line != 0) {
 			snprintf(msg, msglen, "duplicate [default] (first at "
@@ -195,7 +222,8 @@ static int pol_section(void *user, const char *name, unsigned *linep,
 	if (!split_header(name, "role", &rest) &&
 	    !split_header(name, "rule", &rest)) {
 		snprintf(msg, msglen, "unknown section [%.64s] (expected [role "
-				      "NAME], [rule NAME] or [default])", name);
+				      "NAME], [rule NAME], [default] or "
+				      "[breakglass])", name);
 		return AD_ERR_CONFIG;
 	}
 	if (!ad_policy_name_ok(rest)) {
@@ -242,7 +270,7 @@ static int list_value(char ***out, size_t *n, const char *key, const char *v,
 	return 0;
 }
 
-static int replace_str(char **field, const char *v)
+int ad_policy_set_str(char **field, const char *v)
 {
 	char *d = strdup(v);
 
@@ -283,7 +311,7 @@ static int set_ticket(struct ad_rule *r, const char *v, char *msg,
 		return AD_ERR_CONFIG;
 	}
 	r->has_ticket = 1;
-	return replace_str(&r->ticket_text, v);
+	return ad_policy_set_str(&r->ticket_text, v);
 }
 
 static int set_max_ttl(struct ad_rule *r, const char *v, char *msg,
@@ -315,7 +343,7 @@ static int set_command(struct ad_rule *r, const char *v, char *msg,
 	if (rc != 0)
 		return rc;
 	r->has_command = 1;
-	return replace_str(&r->command_text, v);
+	return ad_policy_set_str(&r->command_text, v);
 }
 
 static int set_runas(struct ad_rule *r, const char *v, char *msg,
@@ -330,7 +358,7 @@ static int set_runas(struct ad_rule *r, const char *v, char *msg,
 		snprintf(msg, msglen, "bad 'runas': %s", why);
 	if (rc != 0)
 		return rc;
-	return replace_str(&r->runas_text, v);
+	return ad_policy_set_str(&r->runas_text, v);
 }
 
 static int rule_key(struct pol_parse *pp, int k, const char *v,
@@ -349,13 +377,23 @@ static int rule_key(struct pol_parse *pp, int k, const char *v,
 				  msglen);
 	case RK_REQUIRE:
 		r->require_line = line;
-		return replace_str(&r->require_text, v);
+		return ad_policy_set_str(&r->require_text, v);
 	case RK_TICKET: return set_ticket(r, v, msg, msglen);
 	case RK_MAX_TTL: return set_max_ttl(r, v, msg, msglen);
 	case RK_AFFECTS:
 		return list_value(&r->affects, &r->n_affects, "affects", v, 0,
 				  msg, msglen);
 	case RK_ACTION: return set_action(r, v, msg, msglen);
+	case RK_OWNER:
+		r->require_line = line;
+		/* fall through */
+	case RK_WINDOW: case RK_ROLLBACK: case RK_GRANTS:
+	case RK_GRANT_MAX_TTL: case RK_GRANT_MAX_USES:
+		return ad_policy_gov_key(r, rkey_names[k], v, msg, msglen);
+	case RK_PRECHECK_URL: case RK_PRECHECK_FIELD: case RK_PRECHECK_VALUE:
+		return ad_policy_http_key(&r->precheck, rkey_names[k],
+					  k - RK_PRECHECK_URL, v, line, msg,
+					  msglen);
 	case RK_TICKET_CHECK_URL:
 	case RK_TICKET_CHECK_FIELD:
 	case RK_TICKET_CHECK_VALUE:
@@ -363,9 +401,7 @@ static int rule_key(struct pol_parse *pp, int k, const char *v,
 					  k - RK_TICKET_CHECK_URL, v, line, msg,
 					  msglen);
 	default:
-		return ad_policy_http_key(&r->precheck, rkey_names[k],
-					  k - RK_PRECHECK_URL, v, line, msg,
-					  msglen);
+		return AD_ERR_CONFIG;
 	}
 }
 
@@ -409,6 +445,9 @@ static int pol_key(void *user, const char *key, const char *v, unsigned line,
 	}
 	if (pp->sec == PS_ROLE)
 		return role_key(pp, key, v, line, msg, msglen);
+	if (pp->sec == PS_BREAKGLASS)
+		return ad_policy_bg_key(pp->p, &pp->bg, key, v, line, msg,
+					msglen);
 	for (k = 0; k < RK_N && strcmp(rkey_names[k], key) != 0; k++)
 		;
 	if (k == RK_N || (pp->sec == PS_DEFAULT && !default_key_ok(k))) {
@@ -424,6 +463,13 @@ static int pol_key(void *user, const char *key, const char *v, unsigned line,
 			 cur_rule(pp)->name, pp->seen[k]);
 		return AD_ERR_CONFIG;
 	}
+	if ((k == RK_OWNER && pp->seen[RK_REQUIRE]) ||
+	    (k == RK_REQUIRE && pp->seen[RK_OWNER])) {
+		snprintf(msg, msglen, "'owner' and 'require' in the same "
+				      "section (line %u): use one",
+			 pp->seen[k == RK_OWNER ? RK_REQUIRE : RK_OWNER]);
+		return AD_ERR_CONFIG;
+	}
 	pp->seen[k] = line;
 	return rule_key(pp, k, v, line, msg, msglen);
 }
@@ -436,8 +482,8 @@ static int policy_finish(struct pol_parse *pp, const char *file, char *err,
 	int rc;
 
 	msg[0] = '\0';
-	if ((rc = section_end(pp, msg, sizeof(msg))) != 0) {
-		snprintf(err, errlen, "%s:%u: %s", file, pp->sec_line, msg);
+	if ((rc = section_end(pp, msg, sizeof(msg), &line)) != 0) {
+		snprintf(err, errlen, "%s:%u: %s", file, line, msg);
 		return rc;
 	}
 	if (pp->default_line == 0) {
@@ -446,6 +492,9 @@ static int policy_finish(struct pol_parse *pp, const char *file, char *err,
 		return AD_ERR_CONFIG;
 	}
 	rc = ad_policy_resolve(pp->p, msg, sizeof(msg), &line);
+	if (rc == 0)
+		rc = ad_policy_bg_resolve(pp->p, &pp->bg, msg, sizeof(msg),
+					  &line);
 	if (rc == AD_ERR_CONFIG)
 		snprintf(err, errlen, "%s:%u: %s", file, line, msg);
 	return rc;
@@ -463,7 +512,7 @@ int ad_policy_parse(struct ad_policy **out, const char *file,
 	memset(&pp, 0, sizeof(pp));
 	if ((pp.p = calloc(1, sizeof(*pp.p))) == NULL)
 		return AD_ERR_NOMEM;
-	rc = replace_str(&pp.p->path, file);
+	rc = ad_policy_set_str(&pp.p->path, file);
 	if (rc == 0)
 		rc = rule_init(&pp.p->def, "default", 0);
 	if (rc == 0)
@@ -534,6 +583,10 @@ void ad_policy_rule_free(struct ad_rule *r)
 		ad_strv_free(r->affects);
 	ad_http_check_free(&r->ticket_check);
 	ad_http_check_free(&r->precheck);
+	free(r->windows);
+	free(r->window_text);
+	if (r->owner_labels != NULL)
+		ad_strv_free(r->owner_labels);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -6,7 +6,10 @@
  * section or key, duplicate, bad pattern, bad quorum, unknown role, bad
  * regex, bad duration) fails the whole load with "FILE:LINE: what is wrong";
  * rules are matched in file order, first match wins, [default] last; one
- * human counts once toward a quorum (§4.4).
+ * human counts once toward a quorum (§4.4). The governance keys (window,
+ * rollback, owner, grants, grant_max_*, [breakglass]; docs/formats/
+ * governance.md §1) are resolved at load time: no rule of a loaded policy
+ * holds an unset value.
  */
 #ifndef APPROVERD_POLICY_H
 #define APPROVERD_POLICY_H
@@ -85,7 +88,8 @@ struct ad_rule {
 	size_t n_windows;
 	char *window_text;     /* as written, "" if none */
 	int rollback_required; /* rollback = required */
-	char **owner_labels;   /* owner = LABEL:ROLE; parallel to require[] */
+	char **owner_labels;   /* owner = LABEL:ROLE; parallel to require[];
+				* NULL-terminated, NULL without owner */
 	int grants_allowed;    /* grants = yes (default) / no */
 	uint64_t grant_max_ttl;  /* seconds, default 7d */
 	uint32_t grant_max_uses; /* default 100 */
@@ -155,6 +159,9 @@ int ad_rule_requires_text(const struct ad_rule *rule, char *buf, size_t len);
 
 /* 1 if the rule needs no ticket or ticket matches its regex, else 0. */
 int ad_ticket_ok(const struct ad_rule *rule, const char *ticket);
+/* 1 if the rule does not require a rollback plan or rollback holds text
+ * other than blanks, else 0. */
+int ad_rollback_ok(const struct ad_rule *rule, const char *rollback);
 
 /*
  * url of check with {ticket}, {rule} and {host} replaced by the values,

@@ -28,7 +28,8 @@ static size_t trim(const char **s, size_t n)
 
 /* One "COUNT ROLE" term of t[0..n). */
 static int term_parse(const struct ad_policy *p, const char *t, size_t n,
-		      struct ad_quorum_term *out, char *msg, size_t msglen)
+		      struct ad_quorum_term *out, const char *key, char *msg,
+		      size_t msglen)
 {
 	char buf[AD_INI_LINE_MAX + 1];
 	char *role;
@@ -56,12 +57,12 @@ static int term_parse(const struct ad_policy *p, const char *t, size_t n,
 		return AD_ERR_CONFIG;
 	}
 	if ((r = ad_policy_role(p, role)) == NULL) {
-		snprintf(msg, msglen, "unknown role '%.64s' in 'require'", role);
+		snprintf(msg, msglen, "unknown role '%.64s' in '%s'", role, key);
 		return AD_ERR_CONFIG;
 	}
 	if (out->count > r->n_members) {
-		snprintf(msg, msglen, "'require' asks for %u from role '%s', "
-				      "which has %zu member(s)", out->count,
+		snprintf(msg, msglen, "'%s' asks for %u from role '%s', "
+				      "which has %zu member(s)", key, out->count,
 			 r->name, r->n_members);
 		return AD_ERR_CONFIG;
 	}
@@ -78,12 +79,15 @@ static int term_add(const struct ad_policy *p, struct ad_rule *r,
 	int rc;
 
 	memset(&term, 0, sizeof(term));
-	if ((rc = term_parse(p, t, n, &term, msg, msglen)) != 0)
+	if ((rc = term_parse(p, t, n, &term,
+			     r->owner_labels != NULL ? "owner" : "require", msg,
+			     msglen)) != 0)
 		return rc;
 	for (size_t i = 0; i < r->n_require; i++) {
 		if (r->require[i].role == term.role) {
 			snprintf(msg, msglen, "role '%s' appears twice in "
-					      "'require'", term.role_name);
+					      "'%s'", term.role_name,
+				 r->owner_labels != NULL ? "owner" : "require");
 			free(term.role_name);
 			return AD_ERR_CONFIG;
 		}
@@ -134,6 +138,8 @@ static int rule_check(struct ad_policy *p, struct ad_rule *r, char *msg,
 	if (ad_policy_http_consistent(r, msg, msglen, line) != 0)
 		return AD_ERR_CONFIG;
 	*line = r->line;
+	if (ad_policy_gov_inherit(r, d, 0) != 0)
+		return AD_ERR_NOMEM;
 	if (r->action != AD_ACTION_APPROVE) {
 		if (r->require_text[0] || r->has_ticket || r->max_ttl) {
 			snprintf(msg, msglen, "%s%s%s: 'require', 'ticket' and "
@@ -149,6 +155,8 @@ static int rule_check(struct ad_policy *p, struct ad_rule *r, char *msg,
 	}
 	if (r != d && d->action == AD_ACTION_APPROVE && d->require_text[0]) {
 		*line = d->require_line;
+		if (ad_policy_gov_inherit(r, d, 1) != 0)
+			return AD_ERR_NOMEM;
 		return require_parse(p, r, d->require_text, msg, msglen);
 	}
 	snprintf(msg, msglen, "%s%s%s: action approve needs 'require'%s", sec,
@@ -162,6 +170,8 @@ int ad_policy_resolve(struct ad_policy *p, char *msg, size_t msglen,
 	int rc;
 
 	*line = 0;
+	if (ad_policy_gov_inherit(&p->lookup_failed, &p->lookup_failed, 0))
+		return AD_ERR_NOMEM;
 	if ((rc = rule_check(p, &p->def, msg, msglen, line)) != 0)
 		return rc;
 	for (size_t i = 0; i < p->n_rules; i++)

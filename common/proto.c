@@ -51,6 +51,29 @@ int ad_frame_encode(struct ad_buf *out, const json_t *msg, size_t max)
 	return r;
 }
 
+/*
+ * jansson 2.14 drops a byte and still succeeds when its lexer buffer cannot
+ * grow (SECURITY-TESTING.md finding A2). The executables route jansson's
+ * allocations through guard_malloc, which notes any failure; a parse during
+ * which an allocation failed is thrown away. Single-threaded users only;
+ * the sudo plugin and PAM module never install it (they may be unloaded).
+ */
+static int json_alloc_failed;
+
+static void *guard_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		json_alloc_failed = 1;
+	return p;
+}
+
+void ad_json_guard_install(void)
+{
+	json_set_alloc_funcs(guard_malloc, free);
+}
+
 int ad_frame_decode(json_t **out, const uint8_t *p, size_t n, char *err,
 		    size_t errlen)
 {
@@ -58,7 +81,14 @@ int ad_frame_decode(json_t **out, const uint8_t *p, size_t n, char *err,
 	json_t *o, *v;
 
 	*out = NULL;
+	json_alloc_failed = 0;
 	o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_alloc_failed ||
+	    (o == NULL && json_error_code(&jerr) == json_error_out_of_memory)) {
+		snprintf(err, errlen, "frame: out of memory while parsing");
+		json_decref(o);
+		return AD_ERR_NOMEM;
+	}
 	if (o == NULL) {
 		snprintf(err, errlen, "frame: bad JSON at byte %d: %s",
 			 jerr.position, jerr.text);
@@ -205,6 +235,7 @@ void ad_decision_free(struct ad_decision *d)
 	free(d->requires);
 	free(d->approvers);
 	free(d->reason);
+	free(d->blocked);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -243,6 +274,7 @@ int ad_decision_to_json(json_t *o, const struct ad_decision *d)
 	r |= set_str(o, "rule", d->rule);
 	r |= set_str(o, "requires", d->requires);
 	r |= set_str(o, "reason", d->reason);
+	r |= set_str(o, "blocked", d->blocked);
 	if (json_object_set_new(o, "approvers", approvers_array(d->approvers)) ||
 	    json_object_set_new(o, "not_after", json_integer((json_int_t)d->not_after)) ||
 	    json_object_set_new(o, "expires", json_integer((json_int_t)d->expires)))
@@ -311,6 +343,7 @@ int ad_decision_from_json(struct ad_decision *d, const json_t *o)
 	if ((r = dup_field(&d->rule, o, "rule", 256)) != 0 ||
 	    (r = dup_field(&d->requires, o, "requires", 1024)) != 0 ||
 	    (r = dup_field(&d->reason, o, "reason", 1024)) != 0 ||
+	    (r = dup_field(&d->blocked, o, "blocked", 1024)) != 0 ||
 	    (r = join_approvers(&d->approvers, o)) != 0)
 		goto fail;
 	r = ad_json_u64(&d->not_after, o, "not_after");

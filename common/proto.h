@@ -48,6 +48,13 @@ int ad_frame_encode(struct ad_buf *out, const json_t *msg, size_t max)
 int ad_frame_decode(json_t **out, const uint8_t *p, size_t n, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Executables (approverd, approverctl) call this once at start: jansson's
+ * allocations are then watched, and ad_frame_decode refuses (AD_ERR_NOMEM)
+ * a parse during which one failed instead of trusting it.
+ */
+void ad_json_guard_install(void);
+
 /* {"v":1,"op":op} — the start of a request message. */
 json_t *ad_msg_new(const char *op);
 /* {"v":1,"ok":true} */

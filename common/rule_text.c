@@ -2,8 +2,9 @@
  * rule_text.c — what a rule requires, in words; ticket and ttl checks.
  *
  * Invariants: a rule with a ticket regex accepts only a non-empty ticket
- * that matches it (regexec on the regex compiled at load time); texts are
- * bounded by the caller's buffer and truncation is reported.
+ * that matches it (regexec on the regex compiled at load time); a rule with
+ * rollback = required accepts only rollback text that is not blank; texts
+ * are bounded by the caller's buffer and truncation is reported.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,13 +47,22 @@ int ad_rule_requires_text(const struct ad_rule *rule, char *buf, size_t len)
 				      : "denied by policy");
 	for (size_t t = 0; rc == 0 && t < rule->n_require; t++) {
 		const struct ad_quorum_term *q = &rule->require[t];
+		const char *label = rule->owner_labels != NULL
+					    ? rule->owner_labels[t] : NULL;
 		rc = append(buf, len, &used, "%s%u approval%s from role %s",
 			    t > 0 ? " and " : "", q->count,
 			    q->count == 1 ? "" : "s", q->role_name);
+		if (rc == 0 && label != NULL)
+			rc = append(buf, len, &used, " (%s owner)", label);
 	}
 	if (rc == 0 && rule->has_ticket)
 		rc = append(buf, len, &used, "; ticket matching %s required",
 			    rule->ticket_text);
+	if (rc == 0 && rule->rollback_required > 0)
+		rc = append(buf, len, &used, "; rollback plan required");
+	if (rc == 0 && rule->n_windows > 0)
+		rc = append(buf, len, &used, "; change window %s",
+			    rule->window_text);
 	return rc;
 }
 
@@ -65,6 +75,17 @@ int ad_ticket_ok(const struct ad_rule *rule, const char *ticket)
 	if (ticket == NULL || ticket[0] == '\0')
 		return 0;
 	return regexec(&rule->ticket, ticket, 0, NULL, 0) == 0;
+}
+
+int ad_rollback_ok(const struct ad_rule *rule, const char *rollback)
+{
+	if (rule == NULL)
+		return 0;
+	if (rule->rollback_required <= 0)
+		return 1;
+	if (rollback == NULL)
+		return 0;
+	return rollback[strspn(rollback, " \t")] != '\0';
 }
 
 uint64_t ad_rule_max_ttl(const struct ad_rule *rule, uint64_t fallback)

@@ -26,8 +26,10 @@ typedef int (*ctl_cmd_fn)(int argc, char **argv);
 
 /* One declaration per subcommand (keep alphabetical). */
 int ctl_approve(int argc, char **argv);
+int ctl_breakglass(int argc, char **argv);
 int ctl_deny(int argc, char **argv);
 int ctl_doctor(int argc, char **argv);
+int ctl_grant(int argc, char **argv);
 int ctl_health(int argc, char **argv);
 int ctl_keygen(int argc, char **argv);
 int ctl_list(int argc, char **argv);
@@ -35,6 +37,8 @@ int ctl_log(int argc, char **argv);
 int ctl_metrics(int argc, char **argv);
 int ctl_policy(int argc, char **argv);
 int ctl_report(int argc, char **argv);
+int ctl_revoke(int argc, char **argv);
+int ctl_review(int argc, char **argv);
 int ctl_show(int argc, char **argv);
 int ctl_sign(int argc, char **argv);
 int ctl_status(int argc, char **argv);

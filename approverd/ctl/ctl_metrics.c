@@ -164,8 +164,30 @@ static void refused(const struct report_data *d)
 		n += json_array_size(json_object_get(row, "refused"));
 	}
 	head("approverd_refused_votes_total", "counter",
-	     "Signed approvals or denials that were not counted.");
+	     "Signed tokens (approvals, denials, break-glass, reviews) "
+	     "that were not counted.");
 	printf("approverd_refused_votes_total %zu\n", n);
+}
+
+/* governance.md §3: break-glass approvals, and those not reviewed yet. */
+static void breakglass(const struct report_data *d)
+{
+	size_t i, n = 0, open = 0;
+	json_t *row;
+
+	json_array_foreach(d->rows, i, row)
+	{
+		if (!json_is_true(json_object_get(row, "breakglass")))
+			continue;
+		n++;
+		open += strcmp(sget(row, "reviewed"), "no") == 0;
+	}
+	head("approverd_breakglass_total", "counter",
+	     "Requests approved by break-glass.");
+	printf("approverd_breakglass_total %zu\n", n);
+	head("approverd_breakglass_unreviewed", "gauge",
+	     "Break-glass approvals without a counted review.");
+	printf("approverd_breakglass_unreviewed %zu\n", open);
 }
 
 static void evidence(const struct report_data *d)
@@ -234,6 +256,7 @@ int ctl_metrics(int argc, char **argv)
 	decisions(&d);
 	latency(&d);
 	refused(&d);
+	breakglass(&d);
 	evidence(&d);
 	report_free(&d);
 	return CTL_EXIT_OK;

@@ -20,6 +20,7 @@
 #include "client.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctl_grant.h"
 #include "ctl_online.h"
 #include "error.h"
 #include "proto.h"
@@ -146,6 +147,14 @@ static void print_summary(const json_t *q)
 	char *who = ctl_esc(q, "requester"), *rule = ctl_esc(q, "rule");
 	size_t i;
 
+	if (json_is_string(json_object_get(q, "kind"))) { /* a grant */
+		ctl_grant_print_summary(q);
+		free(id);
+		free(st);
+		free(who);
+		free(rule);
+		return;
+	}
 	printf("%-12s %-9s %6llds %-12s %-14s", id ? id : "", st ? st : "",
 	       (long long)json_integer_value(json_object_get(q, "age")),
 	       who ? who : "", rule ? rule : "");
@@ -261,6 +270,31 @@ static void show_env(const json_t *env)
 	}
 }
 
+/* Break-glass and its review (docs/formats/governance.md §3). */
+static void show_breakglass(const json_t *b)
+{
+	char *by = ctl_esc(b, "by"), *u = ctl_esc(b, "user");
+	char *j = ctl_esc(b, "justification"), *rb = ctl_esc(b, "reviewed_by");
+	char *rc = ctl_esc(b, "review_comment");
+
+	if (!json_is_object(b))
+		goto out;
+	printf("%-10s by %s (user %s): %s\n", "breakglass", by ? by : "?",
+	       u ? u : "?", j ? j : "?");
+	if (json_is_true(json_object_get(b, "reviewed")))
+		printf("%-10s by %s: %s\n", "reviewed", rb ? rb : "?",
+		       rc ? rc : "?");
+	else
+		printf("%-10s no (approverctl review ID --comment TEXT)\n",
+		       "reviewed");
+out:
+	free(by);
+	free(u);
+	free(j);
+	free(rb);
+	free(rc);
+}
+
 static void show_human(const json_t *s)
 {
 	const json_t *r = json_object_get(s, "request"), *a;
@@ -273,6 +307,8 @@ static void show_human(const json_t *s)
 		 json_integer_value(json_object_get(s, "expires")));
 	show_line("id", r, "id");
 	show_line("state", s, "state");
+	if (json_string_length(json_object_get(s, "blocked")) > 0)
+		show_line("blocked", s, "blocked"); /* governance.md §2 */
 	show_line("requester", r, "requester");
 	printf("%-10s %lld\n", "uid", (long long)json_integer_value(json_object_get(r, "uid")));
 	show_line("sponsor", r, "sponsor");
@@ -306,6 +342,7 @@ static void show_human(const json_t *s)
 		free(n);
 		free(u);
 	}
+	show_breakglass(json_object_get(s, "breakglass"));
 	show_checks(json_object_get(s, "checks"));
 	show_line("digest", s, "digest");
 }
@@ -345,6 +382,8 @@ int ctl_show(int argc, char **argv)
 		return rc;
 	if (json)
 		print_json(s);
+	else if (json_object_get(s, "grant") != NULL)
+		ctl_grant_show_human(s);
 	else
 		show_human(s);
 	json_decref(s);
@@ -439,6 +478,11 @@ int ctl_health(int argc, char **argv)
 
 int ctl_submit_token(const char *token, const char *id)
 {
+	return ctl_submit_token_as(token, id, 0);
+}
+
+int ctl_submit_token_as(const char *token, const char *id, int json)
+{
 	json_t *m = ad_msg_new("submit"), *reply = NULL;
 	int rc;
 
@@ -449,7 +493,10 @@ int ctl_submit_token(const char *token, const char *id)
 	}
 	if ((rc = ctl_call(m, &reply)) != CTL_EXIT_OK)
 		return rc;
-	print_decision(reply);
+	if (json)
+		print_json(reply);
+	else
+		print_decision(reply);
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

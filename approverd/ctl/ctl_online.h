@@ -17,5 +17,7 @@ int ctl_fetch_show(const char *id, json_t **show);
 
 /* Submit a token (id NULL = the token's own request); prints the outcome. */
 int ctl_submit_token(const char *token, const char *id);
+/* The same; json: print the reply object instead of the summary. */
+int ctl_submit_token_as(const char *token, const char *id, int json);
 
 #endif

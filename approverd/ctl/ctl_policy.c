@@ -3,9 +3,12 @@
  *
  * `check` loads approverd.conf and policy.conf exactly as the daemon does
  * (same trust checks, same parser) and reports FILE:LINE errors; it also
- * warns about role members without approvers_dir/NAME.pub. `test` shows
- * which rule a given request would match and what it requires. Both only
- * read; exit 0 OK, 1 the files are broken, 2 usage.
+ * warns about role members without approvers_dir/NAME.pub and about rules
+ * that can block requests (window, ticket) while break-glass is off. `test`
+ * shows which rule a given request would match, what it requires, its
+ * change window state, rollback, grant and break-glass settings
+ * (docs/formats/governance.md §1). Both only read; exit 0 OK, 1 the files
+ * are broken, 2 usage.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "nss.h"
 #include "policy.h"
 #include "text.h"
+#include "window.h"
 
 #define ERR_MAX 1024
 
@@ -108,6 +112,29 @@ static size_t warn_missing_keys(const struct ad_config *c,
 	return warned;
 }
 
+/* A blocked request can only wait or be superseded without break-glass. */
+static size_t warn_blocking_rules(const struct ad_policy *p)
+{
+	size_t warned = 0;
+
+	if (p->breakglass_role != SIZE_MAX)
+		return 0;
+	for (size_t i = 0; i <= p->n_rules; i++) {
+		const struct ad_rule *r = i < p->n_rules ? &p->rules[i] : &p->def;
+		if (r->action != AD_ACTION_APPROVE ||
+		    (r->n_windows == 0 && !r->has_ticket))
+			continue;
+		fprintf(stderr, "approverctl: warning: %s:%u: [%s%s] can "
+				"block requests (%s) and break-glass is off "
+				"(no [breakglass] role, no role 'breakglass')\n",
+			p->path, r->line, r == &p->def ? "" : "rule ",
+			r == &p->def ? "default" : r->name,
+			r->n_windows ? "change window" : "ticket");
+		warned++;
+	}
+	return warned;
+}
+
 static int policy_check(const char *config)
 {
 	struct ad_config *c;
@@ -118,6 +145,7 @@ static int policy_check(const char *config)
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	warned = warn_missing_keys(c, p);
+	warned += warn_blocking_rules(p);
 	if (c->n_subject_users == 0 && c->n_subject_groups == 0) {
 		fprintf(stderr, "approverctl: warning: %s: [subjects] names no "
 				"users or groups: approverd holds nothing\n",
@@ -187,7 +215,56 @@ struct verdict {
 	char requires[1024];
 	uint64_t max_ttl;
 	char ttl[32];
+	int window_open;       /* 1 open (or no window) now */
+	time_t window_next;    /* next opening, 0 if none */
+	char window_next_text[64];
+	char grant_ttl[32];
+	char bg_ttl[32];
+	const char *bg_role;   /* NULL = break-glass off */
+	unsigned bg_min;
+	uint64_t bg_ttl_s;
 };
+
+/* Window, grant and break-glass facts (docs/formats/governance.md §1). */
+static void gov_facts(struct verdict *v, const struct ad_policy *p)
+{
+	time_t now = time(NULL);
+
+	v->window_open = ad_window_open(v->rule, now);
+	if (!v->window_open &&
+	    ad_window_next_open(v->rule, now, &v->window_next) == 0)
+		ad_window_time_text(v->window_next, v->window_next_text,
+				    sizeof(v->window_next_text));
+	ad_format_duration(v->grant_ttl, sizeof(v->grant_ttl),
+			   v->rule->grant_max_ttl);
+	ad_format_duration(v->bg_ttl, sizeof(v->bg_ttl), p->breakglass_max_ttl);
+	v->bg_role = p->breakglass_role != SIZE_MAX
+			     ? p->roles[p->breakglass_role].name : NULL;
+	v->bg_min = p->breakglass_min_justification;
+	v->bg_ttl_s = p->breakglass_max_ttl;
+}
+
+static json_t *gov_json(const struct verdict *v)
+{
+	const struct ad_rule *r = v->rule;
+
+	return json_pack(
+		"{s:o, s:b, s:o, s:s, s:s, s:b, s:I, s:I, s:o, s:I, s:I}",
+		"window", r->n_windows ? json_string(r->window_text)
+				       : json_null(),
+		"window_open", v->window_open,
+		"window_next", v->window_next ? json_integer(
+			(json_int_t)v->window_next) : json_null(),
+		"window_next_text", v->window_next_text,
+		"rollback", r->rollback_required > 0 ? "required" : "optional",
+		"grants", r->grants_allowed > 0,
+		"grant_max_ttl", (json_int_t)r->grant_max_ttl,
+		"grant_max_uses", (json_int_t)r->grant_max_uses,
+		"breakglass_role", v->bg_role ? json_string(v->bg_role)
+					      : json_null(),
+		"breakglass_max_ttl", (json_int_t)v->bg_ttl_s,
+		"breakglass_min_justification", (json_int_t)v->bg_min);
+}
 
 static int print_json(const struct ptest *t, const struct ad_request *r,
 		      const struct verdict *v)
@@ -206,8 +283,11 @@ static int print_json(const struct ptest *t, const struct ad_request *r,
 		v->rule->has_ticket ? json_string(v->rule->ticket_text)
 				    : json_null(),
 		"affects", strv_json(v->rule->affects, v->rule->n_affects));
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_t *g = gov_json(v);
+	char *s = o != NULL && g != NULL && json_object_update(o, g) == 0
+			  ? json_dumps(o, JSON_COMPACT) : NULL;
 
+	json_decref(g);
 	json_decref(o);
 	if (s == NULL) {
 		fprintf(stderr, "approverctl: policy test: out of memory\n");
@@ -224,6 +304,34 @@ static void print_escaped(const char *label, const char *s)
 
 	printf("%-9s %s\n", label, e != NULL ? e : "?");
 	free(e);
+}
+
+/* window / rollback / grants / break-glass lines (approverctl(1)). */
+static void print_gov(const struct verdict *v)
+{
+	const struct ad_rule *r = v->rule;
+
+	if (r->action == AD_ACTION_APPROVE && r->n_windows == 0)
+		printf("%-9s none (always open)\n", "window:");
+	else if (r->action == AD_ACTION_APPROVE)
+		printf("%-9s %s: %s%s%s\n", "window:", r->window_text,
+		       v->window_open ? "open now" : "closed",
+		       v->window_next_text[0] ? ", next opens " : "",
+		       v->window_next_text);
+	if (r->action != AD_ACTION_DENY)
+		printf("%-9s %s\n", "rollback:", r->rollback_required > 0
+		       ? "required (APPROVERD_ROLLBACK)" : "optional");
+	if (r->action == AD_ACTION_APPROVE && r->grants_allowed > 0)
+		printf("%-9s yes (at most %s, %u uses)\n", "grants:",
+		       v->grant_ttl, r->grant_max_uses);
+	else if (r->action == AD_ACTION_APPROVE)
+		printf("%-9s no\n", "grants:");
+	if (v->bg_role != NULL)
+		printf("break-glass: role %s (at most %s, justification of at "
+		       "least %u characters)\n", v->bg_role, v->bg_ttl,
+		       v->bg_min);
+	else
+		printf("break-glass: off\n");
 }
 
 static int print_text(const struct ptest *t, const struct ad_request *r,
@@ -257,6 +365,7 @@ static int print_text(const struct ptest *t, const struct ad_request *r,
 	for (size_t i = 0; i < v->rule->n_affects; i++)
 		printf("%s %s", i ? "," : "", v->rule->affects[i]);
 	printf("%s\n", v->rule->n_affects ? "" : " -");
+	print_gov(v);
 	return CTL_EXIT_OK;
 }
 
@@ -285,6 +394,7 @@ static int run_test(const struct ptest *t, const struct ad_config *c,
 	ad_rule_requires_text(v.rule, v.requires, sizeof(v.requires));
 	v.max_ttl = ad_rule_max_ttl(v.rule, c->max_approval_ttl);
 	ad_format_duration(v.ttl, sizeof(v.ttl), v.max_ttl);
+	gov_facts(&v, p);
 	if (t->json)
 		return print_json(t, &r, &v);
 	return print_text(t, &r, &v, p);

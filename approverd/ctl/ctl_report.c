@@ -26,6 +26,8 @@ struct rep_args {
 	int has_since, has_until;
 	const char *requester, *rule, *keyfile, *file;
 	enum fmt fmt;
+	int breakglass;  /* --breakglass: rows approved by break-glass */
+	int unreviewed;  /* --unreviewed: ... without a counted review */
 };
 
 static const char *const cols[] = {
@@ -33,7 +35,17 @@ static const char *const cols[] = {
     "argv",        "reason",      "ticket",        "rule",         "requires",
     "approved_by", "approved_at", "quorum_met_by", "denied_by",    "refused",
     "affects",     "state",       "decision",      "consumed_pid", "exit",
-    "checks",      NULL,
+    "checks",      "blocked",     "breakglass",    "breakglass_by",
+    "justification", "reviewed",  "reviewed_by",   "review_comment",
+    "grant",       NULL,
+};
+
+/* The grants section of the table (docs/formats/report.md "Grants"). */
+static const char *const gcols[] = {
+    "id",       "time",     "requester", "rule",      "match",
+    "uses",     "uses_left", "used",     "expires",   "approved_by",
+    "approved_at", "quorum_met_by", "refused", "revoked_by", "state",
+    "comment",  "requests", NULL,
 };
 
 static void usage(FILE *f)
@@ -41,13 +53,20 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: approverctl report [--since DATE] [--until DATE] "
 	        "[--requester USER]\n"
-	        "                          [--rule RULE] [--format "
+	        "                          [--rule RULE] [--breakglass] "
+	        "[--unreviewed]\n"
+	        "                          [--format "
 	        "table|json|csv] [--host-key HOST.pub] FILE\n"
 	        "  one row per request from the evidence FILE (no daemon), "
 	        "after verifying it\n"
 	        "  DATE         2026-11-29 or 2026-11-29T10:00:00Z (UTC); "
 	        "--until DATE-only includes that day\n"
 	        "  --host-key   also verify checkpoint signatures\n"
+	        "  --breakglass only requests approved by break-glass\n"
+	        "  --unreviewed only break-glass requests without a counted "
+	        "review\n"
+	        "  standing grants follow in a second table (json: \"grants\"; "
+	        "csv: kind=grant)\n"
 	        "exit status: 0 verified, 1 evidence DAMAGED (rows up to the "
 	        "damage), 2 usage or I/O error\n");
 }
@@ -62,6 +81,8 @@ static char *text_of(const json_t *v)
 	if (json_is_integer(v) &&
 	    asprintf(&s, "%lld", (long long)json_integer_value(v)) >= 0)
 		return s;
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? "yes" : "no");
 	if (json_is_array(v) || json_is_object(v))
 		return json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII |
 		                         JSON_PRESERVE_ORDER);
@@ -175,8 +196,44 @@ static char *cell_checks(const json_t *row)
 	return acc;
 }
 
+/* revoked_by of a grant: "name@TIME". */
+static char *cell_revoked(const json_t *row)
+{
+	const json_t *v = json_object_get(row, "revoked_by");
+	const char *a = json_string_value(json_object_get(v, "approver"));
+	const char *t = json_string_value(json_object_get(v, "time"));
+	char *s = NULL;
+
+	if (!a && !t)
+		return strdup("");
+	if (asprintf(&s, "%s@%s", a ? a : "root", t ? t : "") < 0)
+		s = NULL;
+	return s;
+}
+
+/* A grant row under a request column (CSV): match as the command,
+ * comment as the reason; "kind" says which it is. */
+static const char *grant_alias(const char *col)
+{
+	if (strcmp(col, "command") == 0)
+		return "match";
+	if (strcmp(col, "reason") == 0)
+		return "comment";
+	return col;
+}
+
 static char *cell(const json_t *row, const char *col)
 {
+	int grant = json_object_get(row, "kind") != NULL;
+
+	if (strcmp(col, "kind") == 0)
+		return strdup(grant ? "grant" : "request");
+	if (grant)
+		col = grant_alias(col);
+	if (strcmp(col, "revoked_by") == 0)
+		return cell_revoked(row);
+	if (strcmp(col, "requests") == 0)
+		return join_strings(json_object_get(row, "requests"));
 	if (strcmp(col, "approved_by") == 0)
 		return join_votes(json_object_get(row, "approvals"), 0);
 	if (strcmp(col, "quorum_met_by") == 0 || strcmp(col, "affects") == 0)
@@ -215,10 +272,11 @@ static void put_csv(const char *s)
 		putchar('"');
 }
 
-static void put_row(const json_t *row, enum fmt fmt)
+static void put_row(const json_t *row, enum fmt fmt,
+                    const char *const *cs)
 {
-	for (size_t i = 0; cols[i]; i++) {
-		char *v = cell(row, cols[i]), *e;
+	for (size_t i = 0; cs[i]; i++) {
+		char *v = cell(row, cs[i]), *e;
 		if (i)
 			fputs(fmt == FMT_CSV ? "," : " | ", stdout);
 		if (fmt == FMT_CSV) {
@@ -229,6 +287,10 @@ static void put_row(const json_t *row, enum fmt fmt)
 			free(e);
 		}
 		free(v);
+	}
+	if (fmt == FMT_CSV) {
+		fputs(",", stdout);
+		put_csv(json_object_get(row, "kind") ? "grant" : "request");
 	}
 	putchar('\n');
 }
@@ -273,6 +335,12 @@ static int wanted(const json_t *row, const struct rep_args *a)
 		return 0;
 	if (a->rule && (!rule || strcmp(rule, a->rule) != 0))
 		return 0;
+	if ((a->breakglass || a->unreviewed) &&
+	    !json_is_true(json_object_get(row, "breakglass")))
+		return 0;
+	if (a->unreviewed &&
+	    strcmp(json_string_value(json_object_get(row, "reviewed")), "no"))
+		return 0;
 	if (!a->has_since && !a->has_until)
 		return 1;
 	if (report_parse_time(&t,
@@ -280,6 +348,23 @@ static int wanted(const json_t *row, const struct rep_args *a)
 		return 0;
 	return (!a->has_since || t >= a->since) &&
 	       (!a->has_until || t < a->until);
+}
+
+/* The grants the filters keep (none with --breakglass/--unreviewed). */
+static json_t *grants_of(const struct rep_args *a,
+                         const struct report_data *d)
+{
+	json_t *sel = json_array(), *g;
+	size_t i;
+
+	if (sel == NULL || a->breakglass || a->unreviewed)
+		return sel;
+	json_array_foreach(d->grants, i, g)
+	{
+		if (wanted(g, a))
+			json_array_append(sel, g);
+	}
+	return sel;
 }
 
 static void print_json(const struct rep_args *a, const struct report_data *d,
@@ -294,6 +379,11 @@ static void print_json(const struct rep_args *a, const struct report_data *d,
 	    "uncovered", (json_int_t)v->uncovered, "bad_seq",
 	    (json_int_t)v->bad_seq, "bad_line", (json_int_t)v->bad_line, "why",
 	    v->why, "requests", sel);
+	json_t *g = grants_of(a, d);
+
+	if (o != NULL && g != NULL)
+		json_object_set(o, "grants", g);
+	json_decref(g);
 	char *s = o ? json_dumps(o, JSON_INDENT(1) | JSON_ENSURE_ASCII |
 	                                JSON_PRESERVE_ORDER)
 	            : NULL;
@@ -301,6 +391,33 @@ static void print_json(const struct rep_args *a, const struct report_data *d,
 	printf("%s\n", s ? s : "{\"error\":\"out of memory\"}");
 	free(s);
 	json_decref(o);
+}
+
+static void put_head(const char *const *cs, enum fmt fmt)
+{
+	for (size_t i = 0; cs[i]; i++)
+		printf(i ? (fmt == FMT_CSV ? ",%s" : " | %s") : "%s", cs[i]);
+	if (fmt == FMT_CSV)
+		fputs(",kind", stdout);
+	putchar('\n');
+}
+
+/* Table: a second section; CSV: more rows under the same columns. */
+static void print_grants(const struct rep_args *a,
+                         const struct report_data *d)
+{
+	json_t *sel = grants_of(a, d), *g;
+	size_t i;
+
+	if (json_array_size(sel) > 0 && a->fmt == FMT_TABLE) {
+		printf("\n# grants\n");
+		put_head(gcols, a->fmt);
+	}
+	json_array_foreach(sel, i, g)
+	{
+		put_row(g, a->fmt, a->fmt == FMT_CSV ? cols : gcols);
+	}
+	json_decref(sel);
 }
 
 static void print_report(const struct rep_args *a, const struct report_data *d)
@@ -317,14 +434,12 @@ static void print_report(const struct rep_args *a, const struct report_data *d)
 		print_json(a, d, sel);
 	} else {
 		header(a->fmt == FMT_CSV ? stderr : stdout, a, d);
-		for (i = 0; cols[i]; i++)
-			printf(i ? (a->fmt == FMT_CSV ? ",%s" : " | %s") : "%s",
-			       cols[i]);
-		putchar('\n');
+		put_head(cols, a->fmt);
 		json_array_foreach(sel, i, row)
 		{
-			put_row(row, a->fmt);
+			put_row(row, a->fmt, cols);
 		}
+		print_grants(a, d);
 	}
 	json_decref(sel);
 }
@@ -384,6 +499,8 @@ static int parse(int argc, char **argv, struct rep_args *a)
 	    {"rule", required_argument, NULL, 'R'},
 	    {"format", required_argument, NULL, 'f'},
 	    {"host-key", required_argument, NULL, 'k'},
+	    {"breakglass", no_argument, NULL, 'B'},
+	    {"unreviewed", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -394,6 +511,10 @@ static int parse(int argc, char **argv, struct rep_args *a)
 		if (ch == 'h') {
 			usage(stdout);
 			return CTL_EXIT_OK;
+		}
+		if (ch == 'B' || ch == 'U') {
+			*(ch == 'B' ? &a->breakglass : &a->unreviewed) = 1;
+			continue;
 		}
 		if (ch == '?' || set_opt(a, ch, optarg) != 0) {
 			if (ch != '?')

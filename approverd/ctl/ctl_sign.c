@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "ctl.h"
+#include "ctl_grant.h"
 #include "ctl_pass.h"
 #include "error.h"
 #include "keys.h"
@@ -37,6 +38,8 @@ struct sign_input {
 	uint8_t digest[AD_DIGEST_LEN];
 	uint64_t max_ttl; /* 0 = none given */
 	uint64_t expires; /* 0 = none given */
+	uint64_t bg_max_ttl; /* [breakglass] max_ttl, 0 = none given */
+	const json_t *bg;    /* the "breakglass" object, or NULL */
 };
 
 static int sign_err(int rc, const char *fmt, ...)
@@ -108,8 +111,11 @@ static int sign_input_parse(struct sign_input *in, const json_t *show)
 		return AD_ERR_WRONG_DIGEST;
 	}
 	if ((rc = opt_uint(&in->max_ttl, show, "max_ttl", AD_DURATION_MAX)) ||
-	    (rc = opt_uint(&in->expires, show, "expires", INT64_MAX)))
+	    (rc = opt_uint(&in->expires, show, "expires", INT64_MAX)) ||
+	    (rc = opt_uint(&in->bg_max_ttl, show, "breakglass_max_ttl",
+	                   AD_DURATION_MAX)))
 		return rc;
+	in->bg = json_object_get(show, "breakglass");
 	return 0;
 }
 
@@ -171,6 +177,33 @@ static void show_ids(const char *label, const char *name, uint32_t uid,
 	free(e);
 }
 
+static const char *sign_verb(int decision)
+{
+	switch (decision) {
+	case AD_DECISION_DENY:
+		return "DENY";
+	case AD_DECISION_BREAKGLASS:
+		return "BREAK THE GLASS (approve at once, without the quorum) "
+		       "on";
+	case AD_DECISION_REVIEW:
+		return "REVIEW the break-glass approval of";
+	default:
+		return "APPROVE";
+	}
+}
+
+/* What a reviewer reviews: who broke the glass, and why. */
+static void show_breakglass(const json_t *bg)
+{
+	const char *by = json_string_value(json_object_get(bg, "by"));
+	const char *j = json_string_value(json_object_get(bg, "justification"));
+
+	if (!json_is_object(bg))
+		return;
+	show_line("broken by", by);
+	show_line("because", j);
+}
+
 static void sign_show(const struct sign_input *in, const struct ad_seckey *k,
                       int decision, uint64_t ttl, uint64_t now)
 {
@@ -178,7 +211,7 @@ static void sign_show(const struct sign_input *in, const struct ad_seckey *k,
 	char dur[32], hex[AD_DIGEST_HEX], id[AD_KEYID_HEX];
 
 	fprintf(stderr, "You are about to %s request %s:\n",
-	        decision == AD_DECISION_DENY ? "DENY" : "APPROVE", r->id);
+	        sign_verb(decision), r->id);
 	show_line("host", r->host);
 	show_ids("requester", r->requester, r->uid, NULL);
 	show_line("sponsor", r->sponsor);
@@ -200,6 +233,7 @@ static void sign_show(const struct sign_input *in, const struct ad_seckey *k,
 	show_line("rollback", r->rollback);
 	show_line("agent", r->agent);
 	show_line("rule", r->rule);
+	show_breakglass(in->bg);
 	ad_format_duration(dur, sizeof(dur), ttl);
 	fprintf(stderr, "  %-10s %s\n", "ttl", dur);
 	show_time("valid to", now + ttl);
@@ -256,13 +290,13 @@ static void sign_ttl_capped(uint64_t from, uint64_t to, const char *what)
  * the request expires (the daemon refuses a not_after past either). Returns
  * 0 when the request has already expired.
  */
-static uint64_t sign_ttl(uint64_t ttl, uint64_t max_ttl, uint64_t expires,
-                         uint64_t now)
+static uint64_t sign_ttl(uint64_t ttl, uint64_t max_ttl, const char *cap,
+                         uint64_t expires, uint64_t now)
 {
 	if (ttl == 0)
 		ttl = CTL_SIGN_DEFAULT_TTL;
 	if (max_ttl != 0 && ttl > max_ttl) {
-		sign_ttl_capped(ttl, max_ttl, "the rule's max_ttl");
+		sign_ttl_capped(ttl, max_ttl, cap);
 		ttl = max_ttl;
 	}
 	if (expires != 0) {
@@ -277,10 +311,27 @@ static uint64_t sign_ttl(uint64_t ttl, uint64_t max_ttl, uint64_t expires,
 	return ttl;
 }
 
+/* A break-glass is capped by [breakglass] max_ttl, not the rule's; a
+ * review only needs to be valid while it is submitted. */
+static uint64_t sign_ttl_for(const struct sign_input *in, int decision,
+                             uint64_t ttl, uint64_t now)
+{
+	if (decision == AD_DECISION_REVIEW)
+		return ttl ? ttl : CTL_SIGN_DEFAULT_TTL;
+	if (decision == AD_DECISION_BREAKGLASS)
+		return sign_ttl(ttl, in->bg_max_ttl, "[breakglass] max_ttl",
+		                in->expires, now);
+	return sign_ttl(ttl, in->max_ttl, "the rule's max_ttl", in->expires,
+	                now);
+}
+
 static int sign_confirm(int decision)
 {
-	int yes = ctl_tty_confirm(decision == AD_DECISION_DENY
-	                              ? "Sign this DENIAL?"
+	int yes = ctl_tty_confirm(decision == AD_DECISION_DENY ? "Sign this DENIAL?"
+	                          : decision == AD_DECISION_BREAKGLASS
+	                              ? "Sign this BREAK-GLASS approval?"
+	                          : decision == AD_DECISION_REVIEW
+	                              ? "Sign this REVIEW?"
 	                              : "Sign this APPROVAL?");
 	if (yes < 0)
 		return sign_err(AD_ERR_DENIED,
@@ -313,6 +364,9 @@ int ctl_sign_show_json(char **token_out, const json_t *show,
 	int rc;
 
 	*token_out = NULL;
+	if (json_object_get(show, "grant") != NULL) /* a standing grant */
+		return ctl_grant_sign(token_out, show, keyfile, decision, ttl,
+		                      comment, assume_yes);
 	if (sodium_init() < 0)
 		return AD_ERR_CRYPTO;
 	if (!comment_ok(comment))
@@ -322,7 +376,7 @@ int ctl_sign_show_json(char **token_out, const json_t *show,
 	if ((rc = sign_input_parse(&in, show)) != 0 ||
 	    (rc = sign_load_key(&k, keyfile)) != 0)
 		goto out;
-	if ((ttl = sign_ttl(ttl, in.max_ttl, in.expires, now)) == 0) {
+	if ((ttl = sign_ttl_for(&in, decision, ttl, now)) == 0) {
 		rc = sign_err(AD_ERR_EXPIRED, "the request has already expired");
 		goto out;
 	}
@@ -353,15 +407,23 @@ static void sign_usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: approverctl sign -k KEYFILE [--deny] [--ttl DUR] "
-	    "[--comment TEXT] [--yes]\n"
-	    "         < show.json > token\n"
+	    "usage: approverctl sign -k KEYFILE [--deny | --breakglass | "
+	    "--review]\n"
+	    "         [--ttl DUR] [--comment TEXT] [--yes] < show.json > "
+	    "token\n"
 	    "  Reads what `approverctl show ID --json` printed, recomputes the "
 	    "request digest,\n"
 	    "  shows the request on stderr, asks for confirmation on the "
 	    "terminal (unless\n"
 	    "  --yes) and writes a signed approval (or, with --deny, denial) "
 	    "token to stdout.\n"
+	    "  --breakglass  a break-glass approval: approves at once without "
+	    "the quorum;\n"
+	    "                --comment is the justification (required); "
+	    "--ttl is capped by\n"
+	    "                [breakglass] max_ttl\n"
+	    "  --review      a review of a break-glass approval; --comment "
+	    "required\n"
 	    "  --ttl DUR   validity (30s, 15m, 2h; default 15m), capped by "
 	    "the rule's max_ttl\n"
 	    "  --comment   signed comment, at most 255 printable ASCII "
@@ -376,11 +438,25 @@ struct sign_opts {
 	uint64_t ttl;
 };
 
+/* A break-glass carries its justification, a review its comment. */
+static int sign_needs_comment(const struct sign_opts *o)
+{
+	if ((o->decision != AD_DECISION_BREAKGLASS &&
+	     o->decision != AD_DECISION_REVIEW) ||
+	    (o->comment != NULL && o->comment[0] != '\0'))
+		return 0;
+	fprintf(stderr, "approverctl sign: --%s needs --comment TEXT\n",
+	        o->decision == AD_DECISION_REVIEW ? "review" : "breakglass");
+	return -1;
+}
+
 static int sign_args(struct sign_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"key", required_argument, NULL, 'k'},
 	    {"deny", no_argument, NULL, 'd'},
+	    {"breakglass", no_argument, NULL, 'B'},
+	    {"review", no_argument, NULL, 'R'},
 	    {"ttl", required_argument, NULL, 't'},
 	    {"comment", required_argument, NULL, 'c'},
 	    {"yes", no_argument, NULL, 'y'},
@@ -399,6 +475,12 @@ static int sign_args(struct sign_opts *o, int argc, char **argv)
 			break;
 		case 'd':
 			o->decision = AD_DECISION_DENY;
+			break;
+		case 'B':
+			o->decision = AD_DECISION_BREAKGLASS;
+			break;
+		case 'R':
+			o->decision = AD_DECISION_REVIEW;
 			break;
 		case 'c':
 			o->comment = optarg;
@@ -428,7 +510,7 @@ static int sign_args(struct sign_opts *o, int argc, char **argv)
 		sign_usage(stderr);
 		return -1;
 	}
-	return 0;
+	return sign_needs_comment(o);
 }
 
 /* stdin as JSON, size-capped, duplicate keys refused. */

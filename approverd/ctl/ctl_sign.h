@@ -20,8 +20,10 @@
  * (optional), ...other keys ignored}. Recomputes the digest from "request"
  * and refuses when it differs; shows the approver on stderr what is signed;
  * asks for confirmation on /dev/tty unless assume_yes; loads keyfile (asking
- * for its passphrase); signs decision (AD_DECISION_APPROVE/_DENY) valid from
- * now for ttl seconds (0 = CTL_SIGN_DEFAULT_TTL), capped by max_ttl.
+ * for its passphrase); signs decision (AD_DECISION_APPROVE/_DENY/
+ * _BREAKGLASS/_REVIEW) valid from now for ttl seconds (0 =
+ * CTL_SIGN_DEFAULT_TTL), capped by max_ttl (a break-glass: by
+ * "breakglass_max_ttl"; a review: not capped).
  * *token_out is malloc'ed. Prints the reason to stderr on failure; returns
  * 0 or a negative ad_err (AD_ERR_WRONG_DIGEST, AD_ERR_DENIED when the
  * approver declines, AD_ERR_PASSPHRASE, ...).

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "proto.h"
 
 struct ctl_globals ctl_g = {
 	.config = "/etc/approverd/approverd.conf",
@@ -19,8 +20,10 @@ struct ctl_cmd {
 /* Keep alphabetical; one line per subcommand. */
 static const struct ctl_cmd cmds[] = {
 	{"approve", ctl_approve, "sign and submit an approval for a request"},
+	{"breakglass", ctl_breakglass, "approve a request at once, with a justification"},
 	{"deny", ctl_deny, "sign and submit a denial for a request"},
 	{"doctor", ctl_doctor, "check this host's installation"},
+	{"grant", ctl_grant, "ask for a standing grant (approved like a request)"},
 	{"health", ctl_health, "check that approverd answers"},
 	{"keygen", ctl_keygen, "create an approver key pair"},
 	{"list", ctl_list, "list pending (or all) requests"},
@@ -28,6 +31,8 @@ static const struct ctl_cmd cmds[] = {
 	{"metrics", ctl_metrics, "Prometheus metrics from an evidence file"},
 	{"policy", ctl_policy, "check the policy or test a command against it"},
 	{"report", ctl_report, "audit report (one row per request) from an evidence file"},
+	{"review", ctl_review, "review a break-glass approval"},
+	{"revoke", ctl_revoke, "revoke a standing grant"},
 	{"show", ctl_show, "show one request in full"},
 	{"sign", ctl_sign, "sign a request read from stdin (offline)"},
 	{"status", ctl_status, "state of one request"},
@@ -56,6 +61,7 @@ int main(int argc, char **argv)
 	};
 	int ch;
 
+	ad_json_guard_install();
 	while ((ch = getopt_long(argc, argv, "+c:S:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': ctl_g.config = optarg; break;

@@ -21,6 +21,8 @@ struct report_data {
 	int damaged;                /* chain/checkpoint damage (not I/O) */
 	json_t *rows;               /* array of request rows, file order */
 	json_t *byid;               /* id -> row (borrowed from rows) */
+	json_t *grants;             /* array of grant rows, file order */
+	json_t *gbyid;              /* grant id -> grant row (borrowed) */
 	uint64_t records;           /* records read (before any damage) */
 	uint64_t bytes;             /* their bytes, newlines included */
 	char last_ckpt_time[40];    /* "" if no checkpoint */
@@ -37,6 +39,15 @@ int report_host_key(uint8_t *pk, const char *arg, const char *cmd);
 int report_load(struct report_data *d, const char *path, const uint8_t *host_pk,
                 const char *cmd);
 void report_free(struct report_data *d);
+
+/* report_grants.c: standing grants (governance.md §4, §5). A `grant`
+ * record starts a grant row; report_grant_event() applies a record whose
+ * id is a known grant (1) or returns 0; a `consume` of a request that used
+ * a grant counts a use of it. */
+void report_grant_new(struct report_data *d, const json_t *rec);
+int report_grant_event(struct report_data *d, const char *ev, const char *id,
+                       const json_t *rec);
+void report_grant_consume(struct report_data *d, const json_t *rec);
 
 /* "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" -> seconds since the epoch. */
 int report_parse_time(double *out, const char *s);

@@ -18,7 +18,7 @@ static const char *const copied[] = {
     "id",       "time",    "requester", "sponsor",  "host",    "service",
     "runas",    "command", "argv",      "cwd",      "reason",  "ticket",
     "rollback", "agent",   "rule",      "requires", "affects", "state",
-    "why",      "checks",  NULL,
+    "why",      "checks",  "blocked",   "grant",    NULL,
 };
 
 static void set_str(json_t *row, const char *k, const json_t *rec,
@@ -53,6 +53,17 @@ static void new_row(struct report_data *d, const json_t *rec)
 	json_object_set_new(row, "exit_status", json_null());
 	json_object_set_new(row, "signal", json_null());
 	json_object_set_new(row, "ended", json_string(st));
+	/* governance.md §6: "" / false / "n-a" until a break-glass */
+	if (!json_object_get(row, "blocked"))
+		json_object_set_new(row, "blocked", json_string(""));
+	if (!json_object_get(row, "grant"))
+		json_object_set_new(row, "grant", json_string(""));
+	json_object_set_new(row, "breakglass", json_false());
+	json_object_set_new(row, "breakglass_by", json_string(""));
+	json_object_set_new(row, "justification", json_string(""));
+	json_object_set_new(row, "reviewed", json_string("n-a"));
+	json_object_set_new(row, "reviewed_by", json_string(""));
+	json_object_set_new(row, "review_comment", json_string(""));
 	json_object_set(d->byid, id, row);
 	json_array_append_new(d->rows, row);
 }
@@ -76,16 +87,50 @@ static void decide(json_t *row, const char *decision, const char *state)
 	json_object_set_new(row, "state", json_string(state));
 }
 
+/* A counted break-glass approval: unreviewed until a counted review. */
+static void on_breakglass(json_t *row, const json_t *rec)
+{
+	json_object_set_new(row, "breakglass", json_true());
+	set_str(row, "breakglass_by", rec, "approver");
+	set_str(row, "justification", rec, "justification");
+	if (strcmp(json_string_value(json_object_get(row, "reviewed")), "yes"))
+		json_object_set_new(row, "reviewed", json_string("no"));
+}
+
+static void on_review(json_t *row, const json_t *rec)
+{
+	json_t *v;
+
+	if (json_is_true(json_object_get(rec, "counted"))) {
+		json_object_set_new(row, "reviewed", json_string("yes"));
+		set_str(row, "reviewed_by", rec, "reviewer");
+		set_str(row, "review_comment", rec, "comment");
+		return;
+	}
+	if (!(v = json_object()))
+		return;
+	set_str(v, "approver", rec, "reviewer");
+	set_str(v, "user", rec, "user");
+	set_str(v, "time", rec, "time");
+	set_str(v, "why", rec, "why");
+	json_object_set_new(v, "review", json_true());
+	json_array_append_new(json_object_get(row, "refused"), v);
+}
+
 static void on_vote(json_t *row, const json_t *rec, int denial)
 {
 	json_t *v = vote(rec);
 
+	if (json_is_true(json_object_get(rec, "breakglass")))
+		json_object_set_new(v, "breakglass", json_true());
 	if (!json_is_true(json_object_get(rec, "counted"))) {
 		set_str(v, "why", rec, "why");
 		json_array_append_new(json_object_get(row, "refused"), v);
 		return;
 	}
 	if (!denial) {
+		if (json_is_true(json_object_get(rec, "breakglass")))
+			on_breakglass(row, rec);
 		json_array_append_new(json_object_get(row, "approvals"), v);
 		return;
 	}
@@ -98,7 +143,11 @@ static void on_event(json_t *row, const char *ev, const json_t *rec)
 {
 	if (strcmp(ev, "approval") == 0 || strcmp(ev, "denial") == 0) {
 		on_vote(row, rec, ev[0] == 'd');
+	} else if (strcmp(ev, "review") == 0) {
+		on_review(row, rec);
 	} else if (strcmp(ev, "approved") == 0) {
+		if (json_is_true(json_object_get(rec, "breakglass")))
+			set_str(row, "breakglass_by", rec, "breakglass_by");
 		set_str(row, "approved_at", rec, "time");
 		set_str(row, "approvers", rec, "approvers");
 		set_str(row, "not_after", rec, "not_after");
@@ -131,7 +180,13 @@ static void apply(struct report_data *d, const json_t *rec)
 		         t ? t : "");
 	} else if (strcmp(ev, "request") == 0) {
 		new_row(d, rec);
+	} else if (strcmp(ev, "grant") == 0) {
+		report_grant_new(d, rec);
+	} else if (id && report_grant_event(d, ev, id, rec)) {
+		return;
 	} else if (id && (row = json_object_get(d->byid, id))) {
+		if (strcmp(ev, "consume") == 0)
+			report_grant_consume(d, rec);
 		on_event(row, ev, rec);
 	}
 }
@@ -180,7 +235,9 @@ int report_load(struct report_data *d, const char *path, const uint8_t *host_pk,
 	d->damaged = d->vr.status != 0;
 	d->rows = json_array();
 	d->byid = json_object();
-	if (!d->rows || !d->byid) {
+	d->grants = json_array();
+	d->gbyid = json_object();
+	if (!d->rows || !d->byid || !d->grants || !d->gbyid) {
 		report_complain(cmd, path, "out of memory");
 		return AD_ERR_NOMEM;
 	}
@@ -201,5 +258,7 @@ void report_free(struct report_data *d)
 {
 	json_decref(d->rows);
 	json_decref(d->byid);
-	d->rows = d->byid = NULL;
+	json_decref(d->grants);
+	json_decref(d->gbyid);
+	d->rows = d->byid = d->grants = d->gbyid = NULL;
 }

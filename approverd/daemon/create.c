@@ -13,6 +13,14 @@
  *  - The reply is sent only after the `request` record is durable.
  *  - A pending request whose rule has HTTP checks is recorded only after
  *    they ran, denied if one failed (notify_daemon.c, docs/NOTIFY.md).
+ *  - Judgement order (docs/formats/governance.md §2): deny rule, missing
+ *    rollback plan (denied), allow rule, then a closed change window or a
+ *    missing/mismatched ticket makes the request pending AND blocked; a
+ *    blocked request is never released by ordinary approvals or grants.
+ *    Window checks use d_now() (the daemon clock, test offset included).
+ *  - A re-run of a blocked request is judged again; when it is no longer
+ *    blocked the old request is withdrawn ("superseded by R-NEW") before
+ *    the new one is recorded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +29,13 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "dgrant.h"
 #include "notify_daemon.h"
 #include "policy.h"
 #include "proto.h"
 #include "runtime.h"
 #include "ticket.h"
+#include "window.h"
 
 static int refuse_non_root(struct daemon *d, struct conn *c)
 {
@@ -85,11 +95,28 @@ struct verdict {
 	enum ad_state state;
 	char requires[512];
 	char why[512];
+	char blocked[1024];    /* pending but blocked: why; "" otherwise */
 	uint64_t max_ttl, expires;
 };
 
-/* deny rule > ticket pattern > allow rule > pending; a pending
- * request may still face its HTTP checks (notify_daemon.c). */
+/* The blocks of a pending approve request (governance.md §2): a closed
+ * change window and/or a missing ticket, joined by "; ". */
+static void judge_blocks(struct daemon *d, const struct ad_rule *rule,
+			 const struct ad_request *req, struct verdict *v)
+{
+	char win[512] = "", tick[400] = "";
+
+	ad_window_block_text(rule, (time_t)d_now(d), win, sizeof(win));
+	if (!ad_ticket_ok(rule, req->ticket))
+		snprintf(tick, sizeof(tick), "rule %s requires a ticket "
+			 "matching %s (APPROVERD_TICKET)", rule->name,
+			 rule->ticket_text);
+	snprintf(v->blocked, sizeof(v->blocked), "%s%s%s", win,
+		 win[0] && tick[0] ? "; " : "", tick);
+}
+
+/* deny rule > rollback required > allow rule > pending (maybe blocked);
+ * a pending request may still face its HTTP checks (notify_daemon.c). */
 static void judge(struct daemon *d, const struct ad_rule *rule,
 		  const struct ad_request *req, struct verdict *v)
 {
@@ -102,10 +129,9 @@ static void judge(struct daemon *d, const struct ad_rule *rule,
 	if (rule->action == AD_ACTION_DENY) {
 		snprintf(v->why, sizeof(v->why), "denied by policy rule %s",
 			 rule->name);
-	} else if (!ad_ticket_ok(rule, req->ticket)) {
-		snprintf(v->why, sizeof(v->why), "rule %s requires a ticket "
-			 "matching %s (APPROVERD_TICKET)", rule->name,
-			 rule->ticket_text);
+	} else if (!ad_rollback_ok(rule, req->rollback)) {
+		snprintf(v->why, sizeof(v->why), "rule %s requires a rollback "
+			 "plan (APPROVERD_ROLLBACK)", rule->name);
 	} else if (rule->action == AD_ACTION_ALLOW) {
 		v->state = AD_STATE_ALLOWED;
 		snprintf(v->why, sizeof(v->why), "allowed by policy rule %s",
@@ -113,6 +139,7 @@ static void judge(struct daemon *d, const struct ad_rule *rule,
 	} else {
 		v->state = AD_STATE_PENDING;
 		v->expires = d_now(d) + cfg->request_ttl;
+		judge_blocks(d, rule, req, v);
 	}
 }
 
@@ -127,7 +154,7 @@ static json_t *request_record(const struct ad_request *r,
 	return json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o?,"
 		" s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o?, s:s, s:I, s:I, s:s,"
-		" s:s, s:o?}",
+		" s:s, s:s, s:o?}",
 		"event", "request", "id", r->id, "digest", dh, "exec_digest", eh,
 		"requester", r->requester, "uid", (json_int_t)r->uid,
 		"sponsor", r->sponsor, "host", r->host, "service", r->service,
@@ -139,7 +166,7 @@ static json_t *request_record(const struct ad_request *r,
 		"max_ttl", (json_int_t)v->max_ttl,
 		"expires", (json_int_t)v->expires,
 		"state", ad_state_name(v->state), "why", v->why,
-		"request", ad_request_to_json(r));
+		"blocked", v->blocked, "request", ad_request_to_json(r));
 }
 
 static int replace(char **dst, const char *s)
@@ -166,12 +193,33 @@ static int stamp(struct daemon *d, struct ad_request *r,
 	return store_new_id(d, r->id);
 }
 
-/* Judge, record, answer. req is complete and stamped except for the id. */
+/* Withdraw a blocked request that a re-run replaces (governance.md §2). */
+static int supersede(struct daemon *d, struct dreq *old, const char *new_id)
+{
+	char why[64];
+	json_t *rec = journal_record("withdraw", old->req.id);
+	int r;
+
+	snprintf(why, sizeof(why), "superseded by %s", new_id);
+	if (rec == NULL || json_object_set_new(rec, "why", json_string(why)) ||
+	    json_object_set_new(rec, "by_uid", json_integer(0)))
+		r = AD_ERR_NOMEM;
+	else
+		r = journal_commit(d, rec);
+	json_decref(rec);
+	if (r == 0)
+		d_log(LOG_NOTICE, "request %s %s", old->req.id, why);
+	return r;
+}
+
+/* Judge, record, answer. req is complete and stamped except for the id.
+ * old: a blocked request this one supersedes, or NULL. */
 static int create_new(struct daemon *d, struct conn *c, struct ad_request *req,
-		      const uint8_t exec[AD_DIGEST_LEN])
+		      const uint8_t exec[AD_DIGEST_LEN], struct dreq *old)
 {
 	const struct ad_rule *rule = ad_policy_match(d->rt->pol, req);
 	uint8_t digest[AD_DIGEST_LEN];
+	const char *gid = NULL;
 	struct verdict v;
 	json_t *rec;
 	int r;
@@ -180,10 +228,28 @@ static int create_new(struct daemon *d, struct conn *c, struct ad_request *req,
 	    (r = ad_request_digest(digest, req)) != 0)
 		return conn_send_error(d, c, r, "stamping the request");
 	judge(d, rule, req, &v);
+	/* grants (governance.md §4): a pending, not blocked request */
+	if (v.state == AD_STATE_PENDING && v.blocked[0] == '\0' &&
+	    (gid = grant_cover(d, rule, req)) != NULL) {
+		v.state = AD_STATE_ALLOWED;
+		v.expires = 0;
+		snprintf(v.why, sizeof(v.why), "covered by standing grant %s", gid);
+	}
+	if (old != NULL && (r = supersede(d, old, req->id)) != 0)
+		return conn_send_error(d, c, r, "evidence could not be written "
+				       "(%s); refusing", ad_strerror(r));
 	rec = request_record(req, &v, digest, exec, rule);
+	if (rec != NULL && json_object_set_new(rec, "grant",
+					       json_string(gid ? gid : "")) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
 	if (rec == NULL)
 		return conn_send_error(d, c, AD_ERR_NOMEM, "request record");
-	if (v.state == AD_STATE_PENDING && checks_wanted(rule))
+	/* a blocked request skips its HTTP checks: a re-run once unblocked
+	 * is judged (and checked) afresh; break-glass is the override */
+	if (v.state == AD_STATE_PENDING && v.blocked[0] == '\0' &&
+	    checks_wanted(rule))
 		return dn_checks_start(d, c, rec, rule, req); /* replies later */
 	r = journal_commit(d, rec);
 	json_decref(rec);
@@ -194,6 +260,28 @@ static int create_new(struct daemon *d, struct conn *c, struct ad_request *req,
 		return conn_send_error(d, c, AD_ERR_NOMEM, "request %s recorded "
 				       "but not loaded; restart approverd", req->id);
 	return ops_decision_reply(d, c, store_find(d, req->id));
+}
+
+/* 1 unless same is a blocked pending request whose re-run req would now
+ * be judged differently (not blocked: ticket added, window open; or no
+ * longer pending under a reloaded policy). */
+static int still_blocked(struct daemon *d, const struct dreq *same,
+			 const struct ad_request *req)
+{
+	const struct ad_rule *rule;
+	struct verdict v;
+
+	/* governance.md §4: a grant that now covers the re-run supersedes
+	 * the pending request (G3) */
+	if (same->state == AD_STATE_PENDING &&
+	    (same->blocked == NULL || same->blocked[0] == '\0'))
+		return grant_cover(d, ad_policy_match(d->rt->pol, req), req) == NULL;
+	if (same->state != AD_STATE_PENDING || same->blocked == NULL ||
+	    same->blocked[0] == '\0')
+		return 1;
+	rule = ad_policy_match(d->rt->pol, req);
+	judge(d, rule, req, &v);
+	return v.state == AD_STATE_PENDING && v.blocked[0] != '\0';
 }
 
 int op_create(struct daemon *d, struct conn *c, json_t *msg)
@@ -221,7 +309,12 @@ int op_create(struct daemon *d, struct conn *c, json_t *msg)
 	/* a re-run reuses a request only within the same sponsor: the
 	 * sponsor is not in the execution digest, but an approval by alice
 	 * must not serve a run in alice's own session (review R8) */
-	if ((same = store_find_rerun(d, req.uid, exec, req.sponsor)) != NULL) {
+	if ((same = store_find_rerun(d, req.uid, exec, req.sponsor)) != NULL &&
+	    !still_blocked(d, same, &req)) {
+		create_new(d, c, &req, exec, same);
+		goto out;
+	}
+	if (same != NULL) {
 		ops_decision_reply(d, c, same);
 		goto out;
 	}
@@ -232,7 +325,7 @@ int op_create(struct daemon *d, struct conn *c, json_t *msg)
 				rt_config(d->rt)->max_pending_per_requester);
 		goto out;
 	}
-	create_new(d, c, &req, exec);
+	create_new(d, c, &req, exec, NULL);
 out:
 	ad_request_free(&req);
 	return 0;

@@ -38,6 +38,7 @@ enum {
 #define D_KEEP_MAX 10000 /* requests kept in memory (finished ones pruned) */
 
 struct runtime; /* config + policy + keyring, swapped as one on SIGHUP */
+struct dgrant;  /* dgrant.h */
 
 struct d_approval { /* one counted approval */
 	char name[D_NAME_MAX];
@@ -47,6 +48,16 @@ struct d_approval { /* one counted approval */
 	uint32_t uses;
 };
 
+/* A request approved by break-glass (docs/formats/governance.md §3). */
+struct d_breakglass {
+	char by[D_NAME_MAX];            /* key name that broke the glass */
+	char user[D_NAME_MAX];          /* its human */
+	char justification[256];
+	int reviewed;                   /* a counted review closed it */
+	char reviewed_by[D_NAME_MAX];   /* the reviewer's key name */
+	char review_comment[256];
+};
+
 struct dreq {
 	struct ad_request req;
 	uint8_t exec_digest[AD_DIGEST_LEN];
@@ -54,6 +65,7 @@ struct dreq {
 	enum ad_state state;
 	char *requires;       /* human text of what is needed */
 	char *reason;         /* why denied/expired/withdrawn, "" otherwise */
+	char *blocked;        /* why pending is blocked (governance.md §2), "" */
 	json_t *affects;      /* array of strings from the rule */
 	uint64_t max_ttl;     /* seconds: longest approval allowed */
 	uint64_t expires;     /* unix s: pending request expiry */
@@ -63,6 +75,8 @@ struct dreq {
 	struct d_approval *appr;
 	size_t n_appr;
 	json_t *checks;       /* ticket_check/precheck outcomes, or NULL */
+	struct d_breakglass *bg; /* NULL unless approved by break-glass */
+	char grant[AD_ID_MAX];  /* standing grant that covered it, "" if none */
 	struct dreq *next;
 	struct dreq *id_next; /* index.c: same by-id bucket */
 	struct dreq *ex_next; /* index.c: same (uid, exec digest) bucket */
@@ -113,6 +127,7 @@ struct daemon {
 	int64_t clock_offset;    /* TEST ONLY: APPROVERD_TEST_CLOCK_OFFSET */
 	struct nh *http;         /* webhooks and checks (notify_daemon.c) */
 	struct notifier *notifier;
+	struct dgrant *grants;   /* grant.c: standing grants, newest first */
 };
 
 /* time.c */
@@ -203,6 +218,8 @@ int op_create(struct daemon *d, struct conn *c, json_t *msg);
 
 /* submit.c */
 int op_submit(struct daemon *d, struct conn *c, json_t *msg);
+/* breakglass.c: "breakglass_max_ttl" in a show object, when configured */
+int bg_show_extra(const struct daemon *d, json_t *show);
 
 /* main.c */
 void d_reload(struct daemon *d);

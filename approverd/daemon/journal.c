@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "evidence.h"
+#include "dgrant.h"
 #include "notify_daemon.h"
 #include "proto.h"
 #include "runtime.h"
@@ -66,6 +67,14 @@ static void journal_syslog(const json_t *rec, uint64_t seq, const char *hash)
 
 static void commit_failed(struct daemon *d, int r)
 {
+	/* A record refused before any byte was written (too big for one
+	 * evidence line, not encodable) says nothing about the file: the
+	 * caller is refused, the file stays healthy (SECURITY-TESTING.md
+	 * finding 3). */
+	if (r == AD_ERR_TOOBIG || r == AD_ERR_INVALID) {
+		d_log(LOG_ERR, "evidence record refused: %s", ad_strerror(r));
+		return;
+	}
 	if (d->evidence_err != r)
 		d_log(LOG_CRIT, "evidence append failed: %s; refusing AI "
 		      "requests until it works again", ad_strerror(r));
@@ -189,9 +198,11 @@ static void dreq_free(struct dreq *q)
 	ad_request_free(&q->req);
 	free(q->requires);
 	free(q->reason);
+	free(q->blocked);
 	json_decref(q->affects);
 	json_decref(q->checks);
 	free(q->appr);
+	free(q->bg);
 	free(q);
 }
 
@@ -224,8 +235,10 @@ static int apply_request(struct daemon *d, const json_t *rec,
 	q->expires = rec_u64(rec, "expires");
 	q->affects = json_incref(json_object_get(rec, "affects"));
 	q->checks = json_incref(json_object_get(rec, "checks"));
+	snprintf(q->grant, sizeof(q->grant), "%s", rec_str(rec, "grant"));
 	if ((r = set_text(&q->requires, rec_str(rec, "requires"))) != 0 ||
 	    (r = set_text(&q->reason, rec_str(rec, "why"))) != 0 ||
+	    (r = set_text(&q->blocked, rec_str(rec, "blocked"))) != 0 ||
 	    (r = store_link(d, q)) != 0)
 		goto fail;
 	*out = q;
@@ -262,6 +275,34 @@ static int apply_vote(struct daemon *d, const json_t *rec, struct dreq *q,
 	snprintf(a->key_id, sizeof(a->key_id), "%s", rec_str(rec, "key_id"));
 	a->not_after = rec_u64(rec, "not_after");
 	a->uses = (uint32_t)rec_u64(rec, "uses");
+	if (!json_is_true(json_object_get(rec, "breakglass")))
+		return 0;
+	if (q->bg == NULL && (q->bg = calloc(1, sizeof(*q->bg))) == NULL)
+		return AD_ERR_NOMEM;
+	snprintf(q->bg->by, sizeof(q->bg->by), "%s", a->name);
+	snprintf(q->bg->user, sizeof(q->bg->user), "%s", a->user);
+	snprintf(q->bg->justification, sizeof(q->bg->justification), "%s",
+		 rec_str(rec, "justification"));
+	return 0;
+}
+
+/* A counted `review` closes a break-glass (governance.md §3). */
+static int apply_review(struct daemon *d, const json_t *rec, struct dreq *q)
+{
+	uint8_t h[AD_DIGEST_LEN];
+	size_t hl = 0;
+
+	if (sodium_hex2bin(h, sizeof(h), rec_str(rec, "token_hash"), 64, NULL,
+			   &hl, NULL) == 0 && hl == sizeof(h))
+		store_remember(d, h);
+	if (!json_is_true(json_object_get(rec, "counted")) || q == NULL ||
+	    q->bg == NULL)
+		return 0;
+	q->bg->reviewed = 1;
+	snprintf(q->bg->reviewed_by, sizeof(q->bg->reviewed_by), "%s",
+		 rec_str(rec, "reviewer"));
+	snprintf(q->bg->review_comment, sizeof(q->bg->review_comment), "%s",
+		 rec_str(rec, "comment"));
 	return 0;
 }
 
@@ -302,6 +343,10 @@ int journal_apply(struct daemon *d, const json_t *rec)
 	struct dreq *q = NULL;
 	int r = 0;
 
+	if (grant_is_id(rec_str(rec, "id"))) /* governance.md §4 (grant.c) */
+		return grant_apply(d, rec);
+	if (strcmp(ev, "consume") == 0 && (r = grant_apply_use(d, rec)) != 0)
+		return r;
 	if (strcmp(ev, "request") == 0) {
 		r = apply_request(d, rec, &q);
 	} else {
@@ -309,6 +354,8 @@ int journal_apply(struct daemon *d, const json_t *rec)
 					       : NULL;
 		if (strcmp(ev, "approval") == 0 || strcmp(ev, "denial") == 0)
 			r = apply_vote(d, rec, q, ev[0] == 'd');
+		else if (strcmp(ev, "review") == 0)
+			r = apply_review(d, rec, q);
 		else if (q != NULL)
 			r = apply_change(q, ev, rec);
 	}
@@ -395,6 +442,7 @@ void journal_tick(struct daemon *d)
 		else if (q->state == AD_STATE_APPROVED && now >= q->not_after)
 			expire_one(d, q, "approval not_after passed unused");
 	}
+	grant_tick(d, now);
 	if (d->evidence_err == 0 &&
 	    (ad_evidence_uncovered(d->ev) >= cfg->checkpoint_every ||
 	     d_mono_ms() - d->last_checkpoint_ms >=

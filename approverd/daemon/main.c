@@ -24,6 +24,8 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "proto.h"
+#include "dgrant.h"
 #include "error.h"
 #include "evidence.h"
 #include "keys.h"
@@ -225,6 +227,7 @@ static void shutdown_daemon(struct daemon *d)
 			unlink(rt_config(d->rt)->socket); /* may fail after the drop */
 	}
 	store_free_all(d);
+	grant_free_all(d);
 	if (d->host_sk != NULL)
 		sodium_free(d->host_sk);
 	rt_free(d->rt);
@@ -271,6 +274,7 @@ int main(int argc, char **argv)
 				  .epfd = -1, .sigfd = -1};
 	int check = 0, rc;
 
+	ad_json_guard_install();
 	if ((rc = parse_args(&d, &check, argc, argv)) != 0)
 		return rc;
 	d_log_init(d.foreground || check);

@@ -148,6 +148,9 @@ void dn_record(struct daemon *d, const json_t *rec)
 		return;
 	if (strcmp(ev, "request") == 0 && q->state == AD_STATE_PENDING)
 		announce(d, q, "request", "");
+	else if (strcmp(ev, "approved") == 0 && q->state == AD_STATE_APPROVED &&
+		 q->bg != NULL && json_is_true(json_object_get(rec, "breakglass")))
+		announce(d, q, "breakglass", q->bg->justification);
 	else if ((strcmp(ev, "approved") == 0 && q->state == AD_STATE_APPROVED) ||
 		 (strcmp(ev, "denial") == 0 && q->state == AD_STATE_DENIED))
 		announce(d, q, "decision", str_or(q->reason));

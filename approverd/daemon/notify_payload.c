@@ -224,7 +224,9 @@ static char *slack_decision_text(const struct notify_event *ev,
 {
 	char *b = calloc(1, cap), *who = slack_text(ev->requester, 64, 0);
 	char *c = slack_text(cmd, SLACK_CMD_MAX, 1);
-	const char *icon = strcmp(ev->state, "approved") == 0 ? ":white_check_mark:"
+	const char *icon = strcmp(ev->event, "breakglass") == 0
+				   ? ":rotating_light: BREAK-GLASS"
+			   : strcmp(ev->state, "approved") == 0 ? ":white_check_mark:"
 			   : strcmp(ev->state, "denied") == 0 ? ":no_entry:"
 			   : ":hourglass:";
 

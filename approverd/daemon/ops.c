@@ -8,6 +8,8 @@
  *   status, show                   uid 0, the requester, or an approver
  *   list                           uid 0 or an approver
  *   submit, health                 anyone (the token's signature decides)
+ *   grant                          uid 0 or an approver (grant_ops.c)
+ *   revoke                         uid 0 (signed revokes go through submit)
  * An approver is a unix user named by a registered key's `user=`.
  * Replies about a state are sent only after the state is durable.
  */
@@ -18,6 +20,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "evidence.h"
+#include "dgrant.h"
 #include "proto.h"
 #include "runtime.h"
 #include "text.h"
@@ -113,22 +116,39 @@ static struct dreq *find_for(struct daemon *d, struct conn *c, json_t *msg,
 	return NULL;
 }
 
+/* A grant id in msg.id (show and status of grants live in grant_ops.c). */
+static const char *grant_id_of(const json_t *msg)
+{
+	const char *id = NULL;
+
+	return ad_json_str(&id, msg, "id", AD_ID_MAX - 1) == 0 &&
+	       grant_is_id(id) ? id : NULL;
+}
+
 static int op_status(struct daemon *d, struct conn *c, json_t *msg)
 {
-	struct dreq *q = find_for(d, c, msg, 0);
+	struct dreq *q;
+
+	if (grant_id_of(msg) != NULL)
+		return grant_op_status(d, c, grant_id_of(msg));
+	q = find_for(d, c, msg, 0);
 
 	return q ? ops_decision_reply(d, c, q) : 0;
 }
 
 static int op_show(struct daemon *d, struct conn *c, json_t *msg)
 {
-	struct dreq *q = find_for(d, c, msg, 0);
+	struct dreq *q;
 	json_t *o;
 
+	if (grant_id_of(msg) != NULL)
+		return grant_op_show(d, c, grant_id_of(msg));
+	q = find_for(d, c, msg, 0);
 	if (q == NULL)
 		return 0;
 	if ((o = ad_msg_ok()) == NULL ||
-	    json_object_set_new(o, "show", store_show_json(q)) != 0) {
+	    json_object_set_new(o, "show", store_show_json(q)) != 0 ||
+	    bg_show_extra(d, json_object_get(o, "show")) != 0) {
 		json_decref(o);
 		return conn_send_error(d, c, AD_ERR_NOMEM, "building show");
 	}
@@ -187,7 +207,9 @@ static int op_consume(struct daemon *d, struct conn *c, json_t *msg)
 {
 	struct dreq *q = find_for(d, c, msg, 1);
 	uint64_t pid = 0;
+	char why[300];
 	json_t *rec;
+	int r;
 
 	if (q == NULL)
 		return 0;
@@ -205,6 +227,11 @@ static int op_consume(struct daemon *d, struct conn *c, json_t *msg)
 	if (rec == NULL || json_object_set_new(rec, "pid", json_integer((json_int_t)pid))) {
 		json_decref(rec);
 		return conn_send_error(d, c, AD_ERR_NOMEM, "consume record");
+	}
+	if (q->grant[0] != '\0' && /* governance.md §4: one use of the grant */
+	    (r = grant_consume_fields(d, q, rec, why, sizeof(why))) != 0) {
+		json_decref(rec);
+		return conn_send_error(d, c, r, "%s", why);
 	}
 	return commit_reply(d, c, rec, q);
 }
@@ -258,6 +285,10 @@ static int op_list(struct daemon *d, struct conn *c, json_t *msg)
 		}
 		json_array_append_new(a, store_summary_json(q, d_now(d)));
 	}
+	if (a != NULL && grant_list(d, a, all) != 0) {
+		json_decref(a);
+		a = NULL;
+	}
 	if ((o = ad_msg_ok()) == NULL || a == NULL ||
 	    json_object_set_new(o, "requests", a) != 0 ||
 	    json_object_set_new(o, "truncated", json_boolean(cut)) != 0) {
@@ -291,9 +322,11 @@ static int op_health(struct daemon *d, struct conn *c, json_t *msg)
 static const struct op ops[] = {
 	{"consume", W_ROOT, op_consume},
 	{"create", W_ANY, op_create}, /* checks uid itself to record refusals */
+	{"grant", W_ANY, op_grant},   /* checks root-or-approver itself */
 	{"health", W_ANY, op_health},
 	{"list", W_ANY, op_list},
 	{"result", W_ROOT, op_result},
+	{"revoke", W_ROOT, op_revoke},
 	{"show", W_ANY, op_show},
 	{"status", W_ANY, op_status},
 	{"submit", W_ANY, op_submit},

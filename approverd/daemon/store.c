@@ -90,9 +90,11 @@ void store_free_all(struct daemon *d)
 		ad_request_free(&q->req);
 		free(q->requires);
 		free(q->reason);
+		free(q->blocked);
 		json_decref(q->affects);
 		json_decref(q->checks);
 		free(q->appr);
+		free(q->bg);
 		free(q);
 	}
 	d->reqs = NULL;
@@ -128,10 +130,13 @@ int store_decision(struct ad_decision *out, const struct dreq *q)
 	out->rule = strdup(q->req.rule ? q->req.rule : "");
 	out->requires = strdup(q->requires ? q->requires : "");
 	out->reason = strdup(q->reason ? q->reason : "");
+	out->blocked = strdup(q->state == AD_STATE_PENDING && q->blocked
+			      ? q->blocked : "");
 	out->approvers = approver_names(q);
 	out->not_after = q->state == AD_STATE_APPROVED ? q->not_after : 0;
 	out->expires = q->state == AD_STATE_PENDING ? q->expires : 0;
-	if (!out->rule || !out->requires || !out->reason || !out->approvers) {
+	if (!out->rule || !out->requires || !out->reason || !out->approvers ||
+	    !out->blocked) {
 		ad_decision_free(out);
 		return AD_ERR_NOMEM;
 	}
@@ -155,6 +160,19 @@ static json_t *approvals_json(const struct dreq *q)
 	return a;
 }
 
+/* Break-glass and review state, or NULL (JSON null) when none. */
+static json_t *breakglass_json(const struct dreq *q)
+{
+	const struct d_breakglass *b = q->bg;
+
+	if (b == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "by", b->by,
+			 "user", b->user, "justification", b->justification,
+			 "reviewed", b->reviewed, "reviewed_by", b->reviewed_by,
+			 "review_comment", b->review_comment);
+}
+
 /* The `show` object: what approverctl show --json prints and sign reads. */
 json_t *store_show_json(const struct dreq *q)
 {
@@ -175,6 +193,16 @@ json_t *store_show_json(const struct dreq *q)
 		      "uses_left", (json_int_t)q->uses_left,
 		      "approvals", approvals_json(q), "affects", q->affects,
 		      "checks", q->checks);
+	if (o != NULL && json_object_set_new(o, "blocked", json_string(
+			q->blocked ? q->blocked : "")) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o != NULL && q->bg != NULL &&
+	    json_object_set_new(o, "breakglass", breakglass_json(q)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -230,11 +258,13 @@ void store_remember(struct daemon *d, const uint8_t h[AD_DIGEST_LEN])
 		d->n_seen++;
 }
 
-/* Finished requests that nobody can act on any more. */
+/* Finished requests that nobody can act on any more (a break-glass
+ * request stays until it is reviewed: the review acts on it). */
 static int prunable(const struct dreq *q)
 {
 	return q->state != AD_STATE_PENDING && q->state != AD_STATE_APPROVED &&
-	       !(q->state == AD_STATE_CONSUMED && q->results_owed > 0);
+	       !(q->state == AD_STATE_CONSUMED && q->results_owed > 0) &&
+	       !(q->bg != NULL && !q->bg->reviewed);
 }
 
 /* Keep memory bounded: beyond D_KEEP_MAX requests, forget the oldest
@@ -255,9 +285,11 @@ void store_prune(struct daemon *d)
 			ad_request_free(&q->req);
 			free(q->requires);
 			free(q->reason);
+			free(q->blocked);
 			json_decref(q->affects);
 			json_decref(q->checks);
 			free(q->appr);
+			free(q->bg);
 			free(q);
 			d->n_reqs--;
 			continue;

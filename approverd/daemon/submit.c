@@ -14,6 +14,10 @@
  *    remembered (and replayed from the evidence after a restart).
  *  - Every submission, counted or refused, is recorded with the
  *    submitter's uid and why; a counted denial denies at once.
+ *  - An approval of a blocked request (window, ticket) is refused with the
+ *    block text as why; only break-glass releases it.
+ *  - Break-glass and review tokens pass the same signature, binding and
+ *    replay checks here, then go to breakglass.c for their own rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,41 +27,64 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "dgrant.h"
 #include "keys.h"
 #include "nss.h"
 #include "policy.h"
 #include "proto.h"
 #include "runtime.h"
 #include "token.h"
+#include "vote.h"
 
-struct vote {
-	struct ad_statement st;
-	const struct ad_pubkey *signer;
-	struct dreq *q;
-	int decision;            /* AD_DECISION_APPROVE / _DENY / 0 unknown */
-	uint8_t hash[AD_DIGEST_LEN];
-	const char *why;         /* why not counted, NULL when counted */
-	int err;                 /* the ad_err for the reply */
-};
+static const char *vote_event(int decision)
+{
+	return decision == AD_DECISION_DENY     ? "denial"
+	       : decision == AD_DECISION_REVIEW ? "review"
+						: "approval";
+}
 
-static json_t *vote_record(const struct vote *v, const struct conn *c,
-			   int counted)
+/* The fields of every vote record, in the order approvals always had;
+ * a review names its "reviewer" and carries no lifetime nor uses. */
+static int vote_fields(json_t *rec, const struct vote *v, const char *kid,
+		       const struct conn *c, int counted)
+{
+	int review = v->decision == AD_DECISION_REVIEW;
+
+	return json_object_set_new(rec, review ? "reviewer" : "approver",
+				   json_string(v->signer ? v->signer->name : "")) ||
+	       json_object_set_new(rec, "user", json_string(
+					   v->signer ? v->signer->user : "")) ||
+	       json_object_set_new(rec, "key_id", json_string(kid)) ||
+	       (!review && json_object_set_new(rec, "not_after", json_integer(
+					(json_int_t)v->st.not_after))) ||
+	       json_object_update_new(rec, json_pack("{s:s, s:I, s:b, s:s}",
+			"comment", v->st.comment, "submitter_uid",
+			(json_int_t)c->uid, "counted", counted,
+			"why", counted ? "" : v->why)) ||
+	       (!review && json_object_set_new(rec, "uses", json_integer(
+					(json_int_t)v->st.uses)));
+}
+
+/* A break-glass approval also carries its justification. */
+static int breakglass_fields(json_t *rec, const struct vote *v)
+{
+	if (v->decision != AD_DECISION_BREAKGLASS)
+		return 0;
+	return json_object_set_new(rec, "breakglass", json_true()) ||
+	       json_object_set_new(rec, "justification",
+				   json_string(v->st.comment));
+}
+
+json_t *vote_record(const struct vote *v, const struct conn *c, int counted)
 {
 	char kid[AD_KEYID_HEX] = "", th[AD_DIGEST_HEX], denied[400];
-	json_t *rec = journal_record(v->decision == AD_DECISION_DENY ?
-				     "denial" : "approval",
+	json_t *rec = journal_record(vote_event(v->decision),
 				     v->q ? v->q->req.id : v->st.request_id);
 
 	if (v->signer)
 		ad_key_id_hex(kid, v->signer->key_id);
-	if (rec == NULL || json_object_update_new(rec, json_pack(
-		"{s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:s, s:I}",
-		"approver", v->signer ? v->signer->name : "",
-		"user", v->signer ? v->signer->user : "", "key_id", kid,
-		"not_after", (json_int_t)v->st.not_after,
-		"comment", v->st.comment, "submitter_uid", (json_int_t)c->uid,
-		"counted", counted, "why", counted ? "" : v->why,
-		"uses", (json_int_t)v->st.uses)) != 0) {
+	if (rec == NULL || vote_fields(rec, v, kid, c, counted) != 0 ||
+	    breakglass_fields(rec, v) != 0) {
 		json_decref(rec);
 		return NULL;
 	}
@@ -75,9 +102,8 @@ static json_t *vote_record(const struct vote *v, const struct conn *c,
 	return rec;
 }
 
-/* Record a refused submission and answer with its error. */
-static int refuse(struct daemon *d, struct conn *c, struct vote *v, int err,
-		  const char *why)
+int vote_refuse(struct daemon *d, struct conn *c, struct vote *v, int err,
+		const char *why)
 {
 	uint64_t suppressed;
 	json_t *rec;
@@ -101,8 +127,7 @@ static int refuse(struct daemon *d, struct conn *c, struct vote *v, int err,
 	return conn_send_error(d, c, err, "%s", why);
 }
 
-static const struct ad_rule *rule_of(const struct daemon *d,
-				     const struct dreq *q)
+const struct ad_rule *vote_rule(const struct daemon *d, const struct dreq *q)
 {
 	const struct ad_policy *p = d->rt->pol;
 
@@ -140,7 +165,7 @@ static int human_uid(const char *name, uid_t *uid)
 	return ad_nss_user(name, uid, &g);
 }
 
-static int same_human(const char *a, const char *b)
+int vote_same_human(const char *a, const char *b)
 {
 	uid_t ua, ub;
 	int ra, rb;
@@ -155,7 +180,7 @@ static int same_human(const char *a, const char *b)
 }
 
 /* The signer's human is neither the requester (by uid) nor the sponsor. */
-static int vote_sod(const struct vote *v, char *why, size_t wl)
+int vote_sod(const struct vote *v, char *why, size_t wl)
 {
 	const struct ad_request *r = &v->q->req;
 	const char *who = NULL;
@@ -165,7 +190,7 @@ static int vote_sod(const struct vote *v, char *why, size_t wl)
 	if (rs < 0 || strcmp(v->signer->user, r->requester) == 0 ||
 	    (rs == 1 && signer == (uid_t)r->uid))
 		who = "requester";
-	else if (r->sponsor[0] != '\0' && same_human(v->signer->user,
+	else if (r->sponsor[0] != '\0' && vote_same_human(v->signer->user,
 						       r->sponsor))
 		who = "sponsor";
 	if (who == NULL)
@@ -179,10 +204,30 @@ static int vote_sod(const struct vote *v, char *why, size_t wl)
 	return AD_ERR_SELF_APPROVAL;
 }
 
+/* An approval: not of a blocked request (governance.md §2: only
+ * break-glass releases it; denials still count), not_after within caps. */
+static int approval_check(const struct vote *v, uint64_t now, char *why,
+			  size_t wl)
+{
+	if (v->q->blocked != NULL && v->q->blocked[0] != '\0') {
+		snprintf(why, wl, "%s", v->q->blocked);
+		return AD_ERR_STATE;
+	}
+	if (v->st.not_after > v->q->expires ||
+	    v->st.not_after > now + v->q->max_ttl) {
+		snprintf(why, wl, "not_after %llu is past the request expiry "
+			 "%llu or now + max_ttl %llus", (unsigned long long)
+			 v->st.not_after, (unsigned long long)v->q->expires,
+			 (unsigned long long)v->q->max_ttl);
+		return AD_ERR_TTL;
+	}
+	return 0;
+}
+
 static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
 {
 	const struct ad_request *r = &v->q->req;
-	const struct ad_rule *rule = rule_of(d, v->q);
+	const struct ad_rule *rule = vote_rule(d, v->q);
 	uint64_t now = d_now(d);
 
 	int rc;
@@ -200,16 +245,10 @@ static int vote_check(struct daemon *d, struct vote *v, char *why, size_t wl)
 		return AD_ERR_STATE;
 	}
 	if (v->decision == AD_DECISION_APPROVE &&
-	    (v->st.not_after > v->q->expires ||
-	     v->st.not_after > now + v->q->max_ttl)) {
-		snprintf(why, wl, "not_after %llu is past the request expiry "
-			 "%llu or now + max_ttl %llus", (unsigned long long)
-			 v->st.not_after, (unsigned long long)v->q->expires,
-			 (unsigned long long)v->q->max_ttl);
-		return AD_ERR_TTL;
-	}
+	    (rc = approval_check(v, now, why, wl)) != 0)
+		return rc;
 	for (size_t i = 0; i < v->q->n_appr; i++)
-		if (same_human(v->q->appr[i].user, v->signer->user)) {
+		if (vote_same_human(v->q->appr[i].user, v->signer->user)) {
 			snprintf(why, wl, "%s (key %s) already approved %s as "
 				 "%s; one human counts once", v->signer->user,
 				 v->signer->name, r->id, v->q->appr[i].user);
@@ -240,7 +279,7 @@ static int approved_record(struct daemon *d, const struct vote *v,
 	names[n++] = v->signer->name;
 	for (size_t i = 0; a != NULL && i < n; i++)
 		json_array_append_new(a, json_string(names[i]));
-	met = ad_quorum_eval(rule_of(d, q), d->rt->pol, names, n, missing, ml);
+	met = ad_quorum_eval(vote_rule(d, q), d->rt->pol, names, n, missing, ml);
 	if (met != 1 || a == NULL) {
 		json_decref(a);
 		return met < 0 ? met : a == NULL ? AD_ERR_NOMEM : 0;
@@ -281,9 +320,10 @@ static int vote_verify(struct daemon *d, json_t *msg, const char *token,
 		return r;
 	}
 	v->decision = (int)v->st.decision;
-	if (v->decision != AD_DECISION_APPROVE && v->decision != AD_DECISION_DENY) {
-		snprintf(why, wl, "decision '%s' is not accepted here",
-			 ad_decision_name(v->decision));
+	if (v->decision < AD_DECISION_APPROVE ||
+	    v->decision > AD_DECISION_REVIEW) {
+		snprintf(why, wl, "decision %d is not accepted here",
+			 v->decision);
 		v->decision = 0;
 		return AD_ERR_WRONG_DECISION;
 	}
@@ -345,8 +385,15 @@ int op_submit(struct daemon *d, struct conn *c, json_t *msg)
 	if ((r = ad_json_str(&token, msg, "token", AD_TOKEN_MAX)) != 0)
 		return conn_send_error(d, c, r == AD_ERR_NOTFOUND ? AD_ERR_INVALID
 				       : r, "field 'token': missing or too long");
-	if ((r = vote_verify(d, msg, token, &v, why, sizeof(why))) != 0 ||
-	    (r = vote_check(d, &v, why, sizeof(why))) != 0)
-		return refuse(d, c, &v, r, why);
+	if (grant_wants(msg, token)) /* a grant id: grant_vote.c */
+		return grant_submit(d, c, msg, token);
+	if ((r = vote_verify(d, msg, token, &v, why, sizeof(why))) != 0)
+		return vote_refuse(d, c, &v, r, why);
+	if (v.decision == AD_DECISION_BREAKGLASS)
+		return bg_submit(d, c, &v);
+	if (v.decision == AD_DECISION_REVIEW)
+		return bg_review(d, c, &v);
+	if ((r = vote_check(d, &v, why, sizeof(why))) != 0)
+		return vote_refuse(d, c, &v, r, why);
 	return vote_count(d, c, &v);
 }

@@ -64,8 +64,16 @@ tap_ok "approved record lists the approvers" \
 # --- policy allow / deny / ticket
 tap_like "$(adc create -- /usr/bin/journalctl -u nginx)" '^allowed R-.* rule=read-logs' "allow rule: allowed at once"
 tap_like "$(adc create -- /usr/bin/passwd root)" '^denied R-.* rule=never .*reason=denied by policy rule never' "deny rule: denied at once"
-tap_like "$(adc create -- /usr/bin/systemctl stop nginx)" '^denied .*requires a ticket' "ticket rule without a ticket: denied"
-tap_like "$(adc create -t CHG-42 -- /usr/bin/systemctl stop nginx)" '^pending ' "ticket rule with a matching ticket: pending"
+out=$(adc create -- /usr/bin/systemctl stop nginx)
+tap_like "$out" '^pending ' "ticket rule without a ticket: pending but blocked (governance.md §2)"
+tap_ok "…the request record carries the block text" \
+	grep -q "\"event\":\"request\",.*\"id\":\"$(dl_id "$out")\".*\"blocked\":\"rule ticketed requires a ticket matching" "$DL_EVIDENCE"
+idT=$(dl_id "$out")
+out=$(adc create -t CHG-42 -- /usr/bin/systemctl stop nginx)
+tap_like "$out" '^pending ' "ticket rule with a matching ticket: pending"
+tap_isnt "$(dl_id "$out")" "$idT" "…a new request that supersedes the blocked one"
+tap_ok "…the blocked one is withdrawn, superseded by the new one" \
+	grep -q "\"event\":\"withdraw\",.*\"id\":\"$idT\".*\"why\":\"superseded by $(dl_id "$out")\"" "$DL_EVIDENCE"
 
 # --- an eligible approver's denial denies at once
 id4=$(dl_id "$(adc create -- /usr/bin/systemctl restart db2)")

@@ -557,6 +557,186 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
+
+/* docs/formats/governance.md §1: every new key, inheritance, defaults. */
+static const char gov_policy[] =
+	"[role sre]\n"                                     /* 1 */
+	"members = alice, bob\n"                           /* 2 */
+	"[role payments-owner]\n"                          /* 3 */
+	"members = carol\n"                                /* 4 */
+	"[role breakglass]\n"                              /* 5 */
+	"members = alice\n"                                /* 6 */
+	"[rule pay]\n"                                     /* 7 */
+	"command = /usr/local/bin/payctl *\n"              /* 8 */
+	"owner = business:payments-owner, technical:sre\n" /* 9 */
+	"window = Mon-Fri 09:00-17:00, Sat-Mon 22:00-02:00\n" /* 10 */
+	"rollback = required\n"                            /* 11 */
+	"grants = no\n"                                    /* 12 */
+	"[rule logs]\n"                                    /* 13 */
+	"command = /usr/bin/journalctl *\n"                /* 14 */
+	"action = allow\n"                                 /* 15 */
+	"[rule plain]\n"                                   /* 16 */
+	"command = /usr/bin/uptime\n"                      /* 17 */
+	"grant_max_ttl = 2h\n"                             /* 18 */
+	"grant_max_uses = 5\n"                             /* 19 */
+	"[default]\n"                                      /* 20 */
+	"require = 1 sre\n"                                /* 21 */
+	"window = daily 08:00-20:00\n"                     /* 22 */
+	"rollback = required\n";                           /* 23 */
+
+static void test_gov_keys(void **state)
+{
+	struct ad_policy *p = parse_ok(gov_policy);
+	const struct ad_rule *pay = &p->rules[0], *logs = &p->rules[1];
+	const struct ad_rule *plain = &p->rules[2];
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(pay->n_require, 2);
+	assert_string_equal(pay->require[0].role_name, "payments-owner");
+	assert_int_equal(pay->require[0].count, 1);
+	assert_string_equal(pay->require[1].role_name, "sre");
+	assert_string_equal(pay->owner_labels[0], "business");
+	assert_string_equal(pay->owner_labels[1], "technical");
+	assert_null(pay->owner_labels[2]);
+	assert_int_equal(ad_rule_requires_text(pay, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "1 approval from role payments-owner "
+				    "(business owner) and 1 approval from "
+				    "role sre (technical owner)"));
+	assert_non_null(strstr(buf, "rollback plan required"));
+	assert_int_equal(pay->n_windows, 2);
+	assert_int_equal(pay->windows[0].days, 0x3e);
+	assert_int_equal(pay->windows[0].start_min, 540);
+	assert_int_equal(pay->windows[0].end_min, 1020);
+	assert_int_equal(pay->windows[1].days, 0x43); /* Sat, Sun, Mon */
+	assert_int_equal(pay->rollback_required, 1);
+	assert_int_equal(pay->grants_allowed, 0);
+	assert_int_equal(pay->grant_max_ttl, 7 * 86400);
+	assert_int_equal(pay->grant_max_uses, 100);
+	/* allow rule: rollback inherited, no window */
+	assert_int_equal(logs->rollback_required, 1);
+	assert_int_equal(logs->n_windows, 0);
+	/* inherited window and rollback, own grant caps */
+	assert_int_equal(plain->n_windows, 1);
+	assert_string_equal(plain->window_text, "daily 08:00-20:00");
+	assert_int_equal(plain->rollback_required, 1);
+	assert_int_equal(plain->grants_allowed, 1);
+	assert_int_equal(plain->grant_max_ttl, 7200);
+	assert_int_equal(plain->grant_max_uses, 5);
+	assert_null(plain->owner_labels);
+	/* break-glass: the role named breakglass, defaults */
+	assert_int_equal(p->breakglass_role, 2);
+	assert_int_equal(p->breakglass_max_ttl, 3600);
+	assert_int_equal(p->breakglass_min_justification, 10);
+	ad_policy_free(p);
+}
+
+static void test_gov_defaults_and_breakglass(void **state)
+{
+	struct ad_policy *p = parse_ok(base_policy);
+	const struct ad_rule *r = &p->rules[0];
+
+	(void)state;
+	assert_int_equal(r->rollback_required, 0);
+	assert_int_equal(r->grants_allowed, 1);
+	assert_int_equal(r->grant_max_ttl, 7 * 86400);
+	assert_int_equal(r->grant_max_uses, 100);
+	assert_int_equal(r->n_windows, 0);
+	assert_string_equal(r->window_text, "");
+	assert_int_equal(p->breakglass_role, SIZE_MAX);
+	assert_int_equal(p->lookup_failed.rollback_required, 0);
+	ad_policy_free(p);
+	p = parse_ok("[role oncall]\nmembers = alice\n[breakglass]\n"
+		     "role = oncall\nmax_ttl = 2h\nmin_justification = 20\n"
+		     "[default]\nrequire = 1 oncall\n");
+	assert_int_equal(p->breakglass_role, 0);
+	assert_int_equal(p->breakglass_max_ttl, 7200);
+	assert_int_equal(p->breakglass_min_justification, 20);
+	ad_policy_free(p);
+	/* owner in [default] is inherited with its labels */
+	p = parse_ok("[role a]\nmembers = x\n[role b]\nmembers = y\n"
+		     "[rule r]\ncommand = /bin/true\n"
+		     "[default]\nowner = biz:a, tech:b\n");
+	assert_int_equal(p->rules[0].n_require, 2);
+	assert_string_equal(p->rules[0].owner_labels[1], "tech");
+	ad_policy_free(p);
+}
+
+#define GOV_HEAD "[role sre]\nmembers = alice\n[rule r]\n" \
+		 "command = /bin/true\n"
+#define GOV_TAIL "[default]\nrequire = 1 sre\n"
+
+static void test_gov_errors(void **state)
+{
+	(void)state;
+	parse_fails(GOV_HEAD "window = Mon-Fry 09:00-17:00\n" GOV_TAIL,
+		    "t.conf:5: window: 'Mon-Fry 09:00-17:00': unknown day "
+		    "'Fry'");
+	parse_fails(GOV_HEAD "window = Mon 9:00-17:00\n" GOV_TAIL,
+		    "t.conf:5: window: 'Mon 9:00-17:00': bad times");
+	parse_fails(GOV_HEAD "window = Mon 09:00-24:01\n" GOV_TAIL,
+		    "bad times");
+	parse_fails(GOV_HEAD "window = Mon 09:00-09:00\n" GOV_TAIL,
+		    "start and end are equal");
+	parse_fails(GOV_HEAD "window = Mon 24:00-02:00\n" GOV_TAIL,
+		    "cannot start at 24:00");
+	parse_fails(GOV_HEAD "window = Mon 09:00-10:00,\n" GOV_TAIL,
+		    "window: empty entry");
+	parse_fails(GOV_HEAD "window = Mon\n" GOV_TAIL, "expected 'DAYS");
+	parse_fails(GOV_HEAD "window = Mon 09:00-10:00 x\n" GOV_TAIL,
+		    "expected 'DAYS");
+	parse_fails(GOV_HEAD "rollback = maybe\n" GOV_TAIL,
+		    "t.conf:5: bad value 'maybe' for 'rollback' (required or "
+		    "optional)");
+	parse_fails(GOV_HEAD "grants = 1\n" GOV_TAIL, "for 'grants' (yes or no)");
+	parse_fails(GOV_HEAD "grant_max_ttl = 0\n" GOV_TAIL,
+		    "t.conf:5: bad duration '0' for 'grant_max_ttl'");
+	parse_fails(GOV_HEAD "grant_max_uses = 1001\n" GOV_TAIL,
+		    "bad value '1001' for 'grant_max_uses' (1..1000)");
+	parse_fails(GOV_HEAD "require = 1 sre\nowner = biz:sre\n" GOV_TAIL,
+		    "t.conf:6: 'owner' and 'require' in the same section "
+		    "(line 5)");
+	parse_fails(GOV_HEAD "owner = biz:nosuch\n" GOV_TAIL,
+		    "t.conf:5: unknown role 'nosuch' in 'owner'");
+	parse_fails(GOV_HEAD "owner = sre\n" GOV_TAIL,
+		    "'owner': bad entry 'sre' (expected LABEL:ROLE");
+	parse_fails(GOV_HEAD "owner = a:sre, b:sre\n" GOV_TAIL,
+		    "role 'sre' appears twice in 'owner'");
+	parse_fails(GOV_HEAD "action = allow\nwindow = daily 01:00-02:00\n"
+		    GOV_TAIL, "t.conf:6: 'window', 'owner', 'grants'");
+	parse_fails(GOV_HEAD "action = deny\nrollback = required\n" GOV_TAIL,
+		    "t.conf:6: 'rollback' does not apply to action = deny");
+	parse_fails("[role sre]\nmembers = a\n[breakglass]\nrole = nobody\n"
+		    GOV_TAIL, "t.conf:4: [breakglass]: unknown role 'nobody'");
+	parse_fails("[role sre]\nmembers = a\n[breakglass]\nmax_ttl = 25h\n"
+		    GOV_TAIL, "t.conf:4: bad duration '25h' for 'max_ttl'");
+	parse_fails("[role sre]\nmembers = a\n[breakglass]\n"
+		    "min_justification = 256\n" GOV_TAIL,
+		    "bad value '256' for 'min_justification' (1..255)");
+	parse_fails("[role sre]\nmembers = a\n[breakglass]\nfoo = 1\n"
+		    GOV_TAIL, "t.conf:4: unknown key 'foo' in [breakglass]");
+	parse_fails("[role sre]\nmembers = a\n[breakglass]\n[breakglass]\n"
+		    GOV_TAIL, "t.conf:4: duplicate [breakglass] (first at "
+		    "line 3)");
+	parse_fails("[breakglass]\nrole = sre\nrole = sre\n[role sre]\n"
+		    "members = a\n" GOV_TAIL, "t.conf:3: duplicate key 'role'");
+}
+
+static void test_rollback_ok(void **state)
+{
+	struct ad_policy *p = parse_ok(gov_policy);
+
+	(void)state;
+	assert_int_equal(ad_rollback_ok(&p->rules[0], NULL), 0);
+	assert_int_equal(ad_rollback_ok(&p->rules[0], ""), 0);
+	assert_int_equal(ad_rollback_ok(&p->rules[0], "  \t "), 0);
+	assert_int_equal(ad_rollback_ok(&p->rules[0], " git revert x"), 1);
+	ad_policy_free(p);
+	p = parse_ok(base_policy);
+	assert_int_equal(ad_rollback_ok(&p->rules[0], ""), 1);
+	ad_policy_free(p);
+}
+
 static void test_load_file(void **state)
 {
 	char dir[] = "/tmp/test_policy.XXXXXX", path[256], link[256];
@@ -612,6 +792,10 @@ int main(void)
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_gov_keys),
+		cmocka_unit_test(test_gov_defaults_and_breakglass),
+		cmocka_unit_test(test_gov_errors),
+		cmocka_unit_test(test_rollback_ok),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

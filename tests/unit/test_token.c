@@ -206,7 +206,9 @@ static void test_sign_refuses(void **state)
 	statement(&st, AD_DECISION_APPROVE);
 	st.uses = 0;
 	assert_int_equal(ad_token_sign(&t, &st, alice), AD_ERR_INVALID);
-	statement(&st, 3);
+	statement(&st, AD_DECISION_REVIEW + 1); /* 1..4 are decisions */
+	assert_int_equal(ad_token_sign(&t, &st, alice), AD_ERR_INVALID);
+	statement(&st, AD_DECISION_ANY);
 	assert_int_equal(ad_token_sign(&t, &st, alice), AD_ERR_INVALID);
 	statement(&st, AD_DECISION_APPROVE);
 	strcpy(st.request_id, "R 1");
@@ -263,6 +265,59 @@ static void test_names(void **state)
 	assert_int_equal(ad_decision_parse("deny"), AD_DECISION_DENY);
 	assert_int_equal(ad_decision_parse("yes"), -1);
 	assert_string_equal(ad_decision_name(AD_DECISION_DENY), "deny");
+}
+
+/* Break-glass (3) and review (4) tokens (docs/formats/governance.md §3):
+ * a round trip, bound to their decision, and no single-byte change of a
+ * break-glass token verifies. */
+static void test_gov_decisions(void **state)
+{
+	static const int decs[] = {AD_DECISION_BREAKGLASS, AD_DECISION_REVIEW};
+	struct ad_statement st, out;
+	const struct ad_pubkey *signer = NULL;
+	char *t = NULL;
+
+	for (size_t i = 0; i < 2; i++) {
+		t = sign_as(bob, decs[i]);
+		assert_int_equal(ad_token_verify(&out, t, ring, "web1",
+		                                 "R-7F3A-9C21", digest, decs[i],
+		                                 NOW, &signer),
+		                 0);
+		assert_int_equal(out.decision, (uint32_t)decs[i]);
+		assert_string_equal(out.comment, "CHG-1 ok, alice");
+		assert_ptr_equal(signer, ad_keyring_find_name(ring, "bob"));
+		assert_int_equal(verify(t, "web1", "R-7F3A-9C21", digest, 0, NOW),
+		                 0);
+		assert_int_equal(verify_ok_args(t), AD_ERR_WRONG_DECISION);
+		assert_int_equal(verify(t, "web1", "R-7F3A-9C21", other_digest,
+		                        decs[i], NOW),
+		                 AD_ERR_WRONG_DIGEST);
+		free(t);
+	}
+	t = sign_as(alice, AD_DECISION_APPROVE);
+	assert_int_equal(verify(t, "web1", "R-7F3A-9C21", digest,
+	                        AD_DECISION_BREAKGLASS, NOW),
+	                 AD_ERR_WRONG_DECISION);
+	free(t);
+	t = sign_as(alice, AD_DECISION_BREAKGLASS);
+	for (size_t i = 0; t[i] != '\0'; i++) {
+		char save = t[i];
+
+		t[i] = (char)(t[i] ^ 0x01);
+		if (verify(t, "web1", "R-7F3A-9C21", digest,
+		           AD_DECISION_BREAKGLASS, NOW) == 0)
+			fail_msg("flip at %zu accepted", i);
+		t[i] = save;
+	}
+	free(t);
+	statement(&st, AD_DECISION_REVIEW + 1); /* no such decision */
+	assert_int_equal(ad_token_sign(&t, &st, alice), AD_ERR_INVALID);
+	assert_null(t);
+	assert_int_equal(ad_decision_parse("breakglass"), AD_DECISION_BREAKGLASS);
+	assert_int_equal(ad_decision_parse("review"), AD_DECISION_REVIEW);
+	assert_string_equal(ad_decision_name(AD_DECISION_BREAKGLASS),
+	                    "breakglass");
+	assert_string_equal(ad_decision_name(AD_DECISION_REVIEW), "review");
 }
 
 /* ---- approverctl keygen + sign, the real binary ---- */
@@ -498,6 +553,7 @@ int main(void)
 	    cmocka_unit_test(test_sign_refuses),
 	    cmocka_unit_test(test_mutation),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_gov_decisions),
 	    cmocka_unit_test(test_ctl_roundtrip),
 	};
 	if (sodium_init() < 0)
