@@ -331,8 +331,12 @@ int ad_config_parse(struct ad_config **out, const char *file,
 	memset(&p, 0, sizeof(p));
 	if (flags != AD_CONFIG_FULL && flags != AD_CONFIG_CLIENT)
 		return AD_ERR_INVALID;
-	if ((p.c = calloc(1, sizeof(*p.c))) == NULL)
+	if ((p.c = calloc(1, sizeof(*p.c))) == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory",
+				 file != NULL ? file : "config");
 		return AD_ERR_NOMEM;
+	}
 	p.c->flags = flags;
 	rc = set_string(&p.c->path, file);
 	if (rc == 0)
@@ -371,7 +375,10 @@ int ad_config_load(struct ad_config **out, const char *path, int flags,
 	rc = ad_safe_read(&text, &len, path, &ad_trust_root,
 			  AD_CONFIG_FILE_MAX, why);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s", why);
+		if (why[0] == '\0') /* e.g. out of memory: still name the file */
+			snprintf(err, errlen, "%s: %s", path, ad_strerror(rc));
+		else
+			snprintf(err, errlen, "%s", why);
 		return rc;
 	}
 	rc = ad_config_parse(out, path, text, flags, err, errlen);

@@ -92,6 +92,7 @@ tap_like "$(adc call "$(mkreq 2000 1 0)")" "^error (invalid|toobig): .*argv" "20
 out=$(adc call "$(mkreq 25 4000 0)")
 tap_like "$out" '^error (toobig|invalid)' "a 100 KB request (under the 256 KB frame cap, over the 64 KB evidence line cap): refused, not allowed"
 tap_diag "100 KB request: $out"
+tap_like "$(ctl health 2>&1)" 'evidence ok' "...and health reports the evidence ok at once: nothing was written, the file is fine (finding 3)"
 tap_like "$(adc create -- /usr/bin/systemctl restart after-big)" '^pending ' "...and the next normal request is served"
 tap_like "$(ctl health 2>&1)" 'evidence ok' "...and health reports the evidence ok once a record was written again"
 out=$(adc call "$(mkreq 6 4000 1000)")
