@@ -3,6 +3,8 @@
 # Linux-PAM via pamtester, in a private mount namespace with a
 # bind-mounted /etc/pam.d: a stack with pam_approverd.so + pam_permit.so
 # vs the same stack with pam_permit.so only, batches alternating.
+# With valgrind installed, also the instruction counts (callgrind) of one
+# pamtester run per stack, not disturbed by other load.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
 . "$APPROVERD_TOP/bench/lib.sh"
@@ -74,4 +76,22 @@ bench_fig pam_acct_human_approverd_us us $pa
 bench_fig pam_acct_human_permit_only_cpu_us us $cpp
 bench_fig pam_acct_human_approverd_cpu_us us $cpa
 }
+if command -v valgrind >/dev/null 2>&1; then
+	for s in permit approverd; do
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			"$PT" "bench-$s" alice acct_mgmt >/dev/null 2>"$T/vg.$s" ||
+			bench_fail "callgrind pamtester bench-$s"
+		eval "ir_$s=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$s\")"
+	done
+	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
+	{
+	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
+	bench_fig pam_acct_human_approverd_ir instr $ir_approverd
+	[ -n "$ir_permit" ] && [ -n "$ir_approverd" ] &&
+		awk -v a="$ir_approverd" -v b="$ir_permit" 'BEGIN {
+			printf "# instructions: approverd/permit %.3f\n", a / b }'
+	}
+else
+	echo "# valgrind not installed: no instruction counts"
+fi
 bench_done

@@ -11,6 +11,10 @@
 # an approved, unconsumed request (made untimed before each timed run:
 # one refused sudo run creates the pending request, approverctl approve
 # signs it with alice's key), against the same run with no plugin.
+# With valgrind installed, also the instruction counts (callgrind, not
+# disturbed by other load) of one `sudo -n true` per variant, run as root
+# by a non-setuid copy of sudo: root is no AI subject, so the plugin takes
+# the same human path as for dave.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
 . "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
@@ -119,6 +123,29 @@ bench_fig sudo_human_auditjson_cpu_us us $cj
 bench_fig sudo_ai_none_cpu_us us $can
 bench_fig sudo_ai_approved_plugin_cpu_us us $caa
 }
+# Instruction counts: deterministic to ~0.1%, unlike wall and CPU time here.
+if command -v valgrind >/dev/null 2>&1; then
+	cp "$SUDO" "$T/sudo.copy" && chmod 0755 "$T/sudo.copy"
+	for v in none plugin json; do
+		use "$v"
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			"$T/sudo.copy" -n true >/dev/null 2>"$T/vg.$v" ||
+			bench_fail "callgrind sudo variant $v"
+		eval "ir_$v=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$v\")"
+	done
+	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
+	{
+	bench_fig sudo_human_none_ir instr $ir_none
+	bench_fig sudo_human_plugin_ir instr $ir_plugin
+	bench_fig sudo_human_auditjson_ir instr $ir_json
+	[ -n "$ir_none" ] && [ -n "$ir_plugin" ] && [ -n "$ir_json" ] &&
+		awk -v a="$ir_plugin" -v b="$ir_none" -v c="$ir_json" 'BEGIN {
+			printf "# instructions: plugin/none %.3f, auditjson/none %.3f, plugin/auditjson %.3f\n",
+				a / b, c / b, a / c }'
+	}
+else
+	echo "# valgrind not installed: no instruction counts"
+fi
 n=$(dl_ev_count '"event":"consume"')
 echo "# evidence: $n consume records"
 dl_stop

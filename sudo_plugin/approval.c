@@ -1,6 +1,7 @@
 /*
- * approval.c — the approval plugin: humans pass at once, AI subjects go
- * through the shared client flow (common/gate.h).
+ * approval.c — the approval plugin of sudo_approverd_core.so (the front,
+ * front.c, forwards every caller it cannot show to be human): humans pass
+ * at once, AI subjects go through the shared client flow (common/gate.h).
  *
  * Invariants (DESIGN.md §3, §4.1-§4.3):
  *  - open() returns 1, or -1 for an API mismatch or a malformed plugin
@@ -39,7 +40,6 @@
 
 #define WHY_MAX 512
 #define ARGV_LOG_MAX 1024
-#define GIDS_MAX 65537 /* NGROUPS_MAX + the primary gid */
 
 struct ad_sudo_shared ad_sudo_shared;
 
@@ -61,24 +61,6 @@ static void on_stop_signal(int sig)
 	stop_flag = 1;
 }
 
-static int parse_options(char *const opts[])
-{
-	for (; opts != NULL && *opts != NULL; opts++) {
-		const char *o = *opts;
-
-		if (strncmp(o, "config=", 7) == 0 && o[7] == '/' &&
-		    strlen(o + 7) < sizeof(st.config)) {
-			memcpy(st.config, o + 7, strlen(o + 7) + 1);
-			continue;
-		}
-		say("sudo.conf: bad option '%.200s' for approverd_approval "
-		    "(expected config=/ABSOLUTE/PATH)",
-		    o);
-		return -1;
-	}
-	return 0;
-}
-
 int approval_open(unsigned int version, sudo_conv_t conversation,
                   sudo_printf_t sudo_plugin_printf, char *const settings[],
                   char *const user_info[], int submit_optind,
@@ -98,7 +80,7 @@ int approval_open(unsigned int version, sudo_conv_t conversation,
 		    SUDO_API_VERSION_GET_MINOR(version));
 		return -1;
 	}
-	if (parse_options(plugin_options) != 0) {
+	if (sudo_options(st.config, sizeof(st.config), plugin_options) != 0) {
 		*errstr = "approverd: bad plugin option in sudo.conf";
 		return -1;
 	}
@@ -124,59 +106,6 @@ int approval_show_version(int verbose)
 	say("approverd approval and audit plugin version %s",
 	    APPROVERD_VERSION);
 	return 1;
-}
-
-/* Who runs sudo, from user_info; -1 if sudo gave us nothing usable. */
-static int invoker(const char **user, uid_t *uid, gid_t *gid)
-{
-	uint32_t u, g;
-
-	*user = ad_sudo_get(st.user_info, "user");
-	if (*user == NULL || **user == '\0' ||
-	    ad_parse_u32(&u, ad_sudo_get(st.user_info, "uid"), 0,
-	                 UINT32_MAX - 1) != 0 ||
-	    ad_parse_u32(&g, ad_sudo_get(st.user_info, "gid"), 0,
-	                 UINT32_MAX - 1) != 0)
-		return -1;
-	*uid = (uid_t)u;
-	*gid = (gid_t)g;
-	return 0;
-}
-
-/*
- * R7: the gids the process holds (user_info gid= and groups=) against
- * [subjects] groups. 1 AI, 0 not; a malformed or oversized list counts as
- * AI (fail closed).
- */
-static int gids_ai(gid_t gid)
-{
-	const char *p = ad_sudo_get(st.user_info, "groups");
-	char tok[16];
-	gid_t *v;
-	size_t n = 1, k = 0, len;
-	uint32_t g;
-	int rc = 1;
-
-	for (const char *q = p; q != NULL && *q != '\0'; q++)
-		n += *q == ',';
-	if (n > GIDS_MAX || (v = calloc(n + 1, sizeof(*v))) == NULL)
-		return 1;
-	v[k++] = gid;
-	while (p != NULL && *p != '\0') {
-		len = strcspn(p, ",");
-		if (len == 0 || len >= sizeof(tok))
-			goto out;
-		memcpy(tok, p, len);
-		tok[len] = '\0';
-		if (ad_parse_u32(&g, tok, 0, UINT32_MAX - 1) != 0)
-			goto out;
-		v[k++] = (gid_t)g;
-		p += len + (p[len] == ',');
-	}
-	rc = ad_subject_gids_ai(st.cfg, v, k);
-out:
-	free(v);
-	return rc;
 }
 
 static int refuse(int rc, const char *fmt, ...)
@@ -399,14 +328,14 @@ int approval_check(char *const command_info[], char *const run_argv[],
 	int ai;
 
 	*errstr = st.errstr;
-	if (invoker(&user, &uid, &gid) != 0)
+	if (sudo_invoker(st.user_info, &user, &uid, &gid) != 0)
 		return refuse(-1, "sudo did not say who is running it "
 		                  "(user_info user/uid/gid), refusing");
 	if (st.cfg == NULL)
 		return config_broken(user, uid, errstr);
 	ai = ad_subject_is_ai(st.cfg, user, uid, gid);
 	if (ai == 0)
-		ai = gids_ai(gid);
+		ai = sudo_gids_ai(st.cfg, st.user_info, gid);
 	if (ai == 0)
 		return 1;
 	return ai_check(command_info, run_argv, run_envp, errstr);

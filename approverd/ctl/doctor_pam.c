@@ -21,6 +21,7 @@
 
 #define PAM_DIR "/etc/pam.d/"
 #define PAM_MODULE "pam_approverd.so"
+#define PAM_CORE "pam_approverd_core.so"
 #define PAM_DEPTH_MAX 8
 #define PAM_FILE_MAX (256 * 1024)
 #define PAM_LINE_MAX 4096
@@ -176,6 +177,18 @@ static int module_present(const struct doc *d, const char *module)
 	return hit;
 }
 
+/* The module loads pam_approverd_core.so from its own directory for AI
+ * initiators (pam_approverd(8)). */
+static int core_present(struct doc *d, const char *module)
+{
+	char core[DOC_PATH_MAX];
+	const char *b = strrchr(module, '/');
+
+	doc_fmt(core, sizeof(core), "%.*s%s",
+		b ? (int)(b - module + 1) : 0, module, PAM_CORE);
+	return module_present(d, core);
+}
+
 static void judge(struct doc *d, const char *svc, const char *check,
 		  const struct pam_hit *h)
 {
@@ -193,6 +206,10 @@ static void judge(struct doc *d, const char *svc, const char *check,
 		doc_report(d, DOC_FAIL, check, "install the approverd package",
 			   "%s: %s is missing; the %s stack fails for every "
 			   "user", h->where, h->module, svc);
+	else if (!core_present(d, h->module))
+		doc_report(d, DOC_FAIL, check, "install the approverd package",
+			   "%s: %s has no %s next to it; AI accounts using %s "
+			   "are refused", h->where, h->module, PAM_CORE, svc);
 	else if (!strcmp(h->control, "optional") ||
 		 !strcmp(h->control, "sufficient"))
 		doc_report(d, DOC_FAIL, check, fix, "%s: 'account %s': a "

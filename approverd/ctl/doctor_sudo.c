@@ -21,6 +21,7 @@
 #define SUDO_CONF "/etc/sudo.conf"
 #define SUDO_PLUGIN_DIR "/usr/libexec/sudo/"
 #define SUDO_PLUGIN_FILE "sudo_approverd.so"
+#define SUDO_CORE_FILE "sudo_approverd_core.so"
 #define SUDO_CONF_MAX (256 * 1024)
 #define SUDO_LINE_MAX 4096
 #define SYM_APPROVAL "approverd_approval"
@@ -96,6 +97,27 @@ static int is_our_plugin(const char *path)
 	return strcmp(b != NULL ? b + 1 : path, SUDO_PLUGIN_FILE) == 0;
 }
 
+/* The approval plugin loads its core from its own directory for AI
+ * subjects (sudo_approverd(8)); without a trusted core they are refused. */
+static int check_core(struct doc *d, const char *rel)
+{
+	char core[DOC_PATH_MAX], full[DOC_PATH_MAX];
+	const char *b = strrchr(rel, '/');
+	struct stat st;
+
+	doc_fmt(core, sizeof(core), "%.*s%s", b ? (int)(b - rel + 1) : 0, rel,
+		SUDO_CORE_FILE);
+	if (doc_path(d, full, core) == 0 && lstat(full, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	doc_report(d, DOC_FAIL, "sudo-plugin", "install the approverd package "
+		   "(root:root, 0644)", "%s: missing, or not a root-owned "
+		   "regular file that only root can write; every AI account's "
+		   "sudo is refused", core);
+	return -1;
+}
+
 /* The plugin file named by a Plugin line must exist, or sudo stops. */
 static void check_plugin_file(struct doc *d, const char *conf,
 			      const char *sym, const char *p)
@@ -119,6 +141,8 @@ static void check_plugin_file(struct doc *d, const char *conf,
 			   (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return;
 	}
+	if (strcmp(sym, SYM_APPROVAL) == 0 && check_core(d, rel) != 0)
+		return;
 	doc_report(d, DOC_OK, "sudo-plugin", NULL, "%s: Plugin %s %s", conf,
 		   sym, rel);
 }

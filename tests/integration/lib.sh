@@ -153,7 +153,7 @@ ns_cleanup() {
 		while read -r _p; do
 			kill -TERM "$_p" 2>/dev/null
 		done <"$T/.pids"
-		sleep 0.2
+		ns_grace
 		while read -r _p; do
 			kill -KILL "$_p" 2>/dev/null
 		done <"$T/.pids"
@@ -177,8 +177,31 @@ ns_track_pid() {
 	echo "$1" >>"$T/.pids"
 }
 
+# After SIGTERM, time for tracked processes to exit: 0.2 s, or up to
+# 2 s x DL_SLOW when set (a daemon under valgrind or ASan runs its leak
+# check at exit). A zombie counts as gone.
+ns_grace() {
+	_n=$(( ${DL_SLOW:+40 * ${DL_SLOW}} + 0 ))
+	[ "$_n" -gt 0 ] || { sleep 0.2; return 0; }
+	while [ "$_n" -gt 0 ]; do
+		_alive=0
+		while read -r _p; do
+			[ -r "/proc/$_p/stat" ] || continue
+			case $(cut -d')' -f2 "/proc/$_p/stat" 2>/dev/null) in
+			" Z"* | "") ;;
+			*) _alive=1 ;;
+			esac
+		done <"$T/.pids"
+		[ "$_alive" -eq 1 ] || return 0
+		sleep 0.05
+		_n=$((_n - 1))
+	done
+}
+
+# DL_SLOW=N (make check-valgrind, check-asan) multiplies every wait_for
+# limit, for daemons that run N times slower than usual.
 wait_for() { # secs cmd...
-	_deadline=$(( $(date +%s) + $1 )); shift
+	_deadline=$(( $(date +%s) + $1 * ${DL_SLOW:-1} )); shift
 	while ! "$@" 2>/dev/null; do
 		[ "$(date +%s)" -ge "$_deadline" ] && return 1
 		sleep 0.05

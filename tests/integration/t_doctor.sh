@@ -44,7 +44,9 @@ mkdir -p "$R/etc/pam.d" "$R/etc/approverd/approvers.d" "$R/usr/libexec/sudo" \
 chmod 0755 "$T" "$R" "$T/var" "$T/run"
 # The doctor only checks that these files exist with a sane owner and mode.
 for so in "$R/usr/libexec/sudo/sudo_approverd.so" \
-	"$R/lib/x86_64-linux-gnu/security/pam_approverd.so"; do
+	"$R/usr/libexec/sudo/sudo_approverd_core.so" \
+	"$R/lib/x86_64-linux-gnu/security/pam_approverd.so" \
+	"$R/lib/x86_64-linux-gnu/security/pam_approverd_core.so"; do
 	cp "$B/$(basename "$so")" "$so" 2>/dev/null || : >"$so"
 	chmod 0644 "$so"
 done
@@ -179,6 +181,10 @@ check "approval line only: exit 0 (WARN is not a failure)" '[ $rc -eq 0 ]'
 sed 's|^Plugin approverd_audit .*|Plugin approverd_audit /nonexistent/sudo_approverd.so|' \
 	"$T/sudo.conf.good" >"$R/etc/sudo.conf"; doctor
 check "missing plugin file: FAIL (sudo refuses to run)" 'has FAIL sudo-plugin "/nonexistent/sudo_approverd.so is missing; sudo refuses to run"'
+cp "$T/sudo.conf.good" "$R/etc/sudo.conf"
+mv "$R/usr/libexec/sudo/sudo_approverd_core.so" "$T/core.so"; doctor
+check "sudo core missing: FAIL (AI refused)" 'has FAIL sudo-plugin "sudo_approverd_core.so: missing, or not a root-owned"'
+mv "$T/core.so" "$R/usr/libexec/sudo/sudo_approverd_core.so"
 rm -f "$R/etc/sudo.conf"; doctor
 check "no sudo.conf: FAIL" 'has FAIL sudo.conf "No such file"'
 cp "$T/sudo.conf.good" "$R/etc/sudo.conf"
@@ -202,6 +208,9 @@ cp "$T/ca.good" "$R/etc/pam.d/common-account"
 mv "$R/lib/x86_64-linux-gnu/security/pam_approverd.so" "$T/pam.so"; doctor
 check "module file missing: FAIL" 'has FAIL pam:su "pam_approverd.so is missing; the su stack fails for every user"'
 mv "$T/pam.so" "$R/lib/x86_64-linux-gnu/security/pam_approverd.so"
+mv "$R/lib/x86_64-linux-gnu/security/pam_approverd_core.so" "$T/pam.so"; doctor
+check "PAM core missing: FAIL (AI refused)" 'has FAIL pam:su "pam_approverd.so has no pam_approverd_core.so next to it"'
+mv "$T/pam.so" "$R/lib/x86_64-linux-gnu/security/pam_approverd_core.so"
 printf '@include su\n' >"$R/etc/pam.d/login"; printf '@include login\n' >"$R/etc/pam.d/su"; doctor
 check "include loop: FAIL, nested too deep" 'has FAIL pam:su "nested too deep"'
 rm -f "$R/etc/pam.d/login"

@@ -51,6 +51,8 @@ check "approverd in /usr/sbin, 0755 root" 'has -rwxr-xr-x root/root usr/sbin/app
 check "approverctl in /usr/bin, 0755 root" 'has -rwxr-xr-x root/root usr/bin/approverctl'
 check "PAM module in /lib/$MA/security, 0644" 'has -rw-r--r-- root/root lib/$MA/security/pam_approverd.so'
 check "sudo plugin in /usr/libexec/sudo, 0644" 'has -rw-r--r-- root/root usr/libexec/sudo/sudo_approverd.so'
+check "PAM and sudo cores next to them, 0644" 'has -rw-r--r-- root/root lib/$MA/security/pam_approverd_core.so &&
+	has -rw-r--r-- root/root usr/libexec/sudo/sudo_approverd_core.so'
 check "approverd.conf in /etc/approverd, 0644" 'has -rw-r--r-- root/root etc/approverd/approverd.conf'
 check "policy.conf in /etc/approverd, 0644" 'has -rw-r--r-- root/root etc/approverd/policy.conf'
 check "approvers.d shipped, 0755" 'has drwxr-xr-x root/root etc/approverd/approvers.d/'

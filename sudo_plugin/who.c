@@ -1,0 +1,113 @@
+/*
+ * who.c — who runs sudo and whether [subjects] makes it an AI subject;
+ * shared by the front (entry.c/front.c) and the core (approval.c), so that
+ * both decide with the very same code.
+ *
+ * Invariants (DESIGN.md §3, §4.2, §4.3): sudo_who() says "human" (0)
+ * only when sudo named the user, uid and gid, the name, uid, primary and
+ * supplementary groups (NSS) and every gid the process holds (user_info
+ * gid= and groups=, R7) miss [subjects]; an NSS error or a malformed or
+ * oversized gid list counts as AI (fail closed).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "error.h"
+#include "num.h"
+#include "plugin.h"
+#include "sudoreq.h"
+
+#define GIDS_MAX 65537 /* NGROUPS_MAX + the primary gid */
+#define GID_TEXT_MAX 16
+
+int sudo_options(char *config, size_t len, char *const opts[])
+{
+	for (; opts != NULL && *opts != NULL; opts++) {
+		const char *o = *opts;
+
+		if (strncmp(o, "config=", 7) == 0 && o[7] == '/' &&
+		    strlen(o + 7) < len) {
+			memcpy(config, o + 7, strlen(o + 7) + 1);
+			continue;
+		}
+		say("sudo.conf: bad option '%.200s' for approverd_approval "
+		    "(expected config=/ABSOLUTE/PATH)",
+		    o);
+		return -1;
+	}
+	return 0;
+}
+
+int sudo_invoker(char *const user_info[], const char **user, uid_t *uid,
+                 gid_t *gid)
+{
+	uint32_t u, g;
+
+	*user = ad_sudo_get(user_info, "user");
+	if (*user == NULL || **user == '\0' ||
+	    ad_parse_u32(&u, ad_sudo_get(user_info, "uid"), 0,
+	                 UINT32_MAX - 1) != 0 ||
+	    ad_parse_u32(&g, ad_sudo_get(user_info, "gid"), 0,
+	                 UINT32_MAX - 1) != 0)
+		return -1;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 0;
+}
+
+/* Parse "g1,g2,..." into v (room for n), after v[0]; k receives the count. */
+static int gids_parse(gid_t *v, size_t n, size_t *k, const char *p)
+{
+	char tok[GID_TEXT_MAX];
+	size_t len;
+	uint32_t g;
+
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(tok) || *k >= n)
+			return -1;
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (ad_parse_u32(&g, tok, 0, UINT32_MAX - 1) != 0)
+			return -1;
+		v[(*k)++] = (gid_t)g;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+int sudo_gids_ai(const struct ad_config *cfg, char *const user_info[],
+                 gid_t gid)
+{
+	const char *p = ad_sudo_get(user_info, "groups");
+	gid_t *v;
+	size_t n = 1, k = 0;
+	int rc = 1;
+
+	for (const char *q = p; q != NULL && *q != '\0'; q++)
+		n += *q == ',';
+	if (n > GIDS_MAX || (v = calloc(n + 1, sizeof(*v))) == NULL)
+		return 1;
+	v[k++] = gid;
+	if (gids_parse(v, n + 1, &k, p) == 0)
+		rc = ad_subject_gids_ai(cfg, v, k);
+	free(v);
+	return rc;
+}
+
+int sudo_who(const struct ad_config *cfg, char *const user_info[])
+{
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+	int ai;
+
+	if (cfg == NULL || sudo_invoker(user_info, &user, &uid, &gid) != 0)
+		return 1;
+	ai = ad_subject_is_ai(cfg, user, uid, gid);
+	if (ai == 0)
+		ai = sudo_gids_ai(cfg, user_info, gid);
+	return ai == 0 ? 0 : 1;
+}

@@ -1,0 +1,116 @@
+#!/bin/sh
+# t_sudo_core.sh — sudo_approverd.so is a front (human fast path, libc +
+# libinih) that loads sudo_approverd_core.so from its own directory only
+# for callers it cannot show to be human: exported symbols and libraries of
+# both; a human never needs the core; an AI subject is refused with a clear
+# message when the core is missing, world-writable, group-writable, not
+# root-owned, a symbolic link, in an untrusted directory or not a core.
+. "$(dirname "$0")/lib.sh"
+ns_reexec "$0" "$@"
+
+SO=$APPROVERD_BUILD/sudo_approverd.so
+CORE=$APPROVERD_BUILD/sudo_approverd_core.so
+ns_must "front built" test -f "$SO"
+ns_must "core built" test -f "$CORE"
+
+# 1. exports and libraries
+syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | sort | tr '\n' ' ')
+tap_is "$syms" "approverd_approval approverd_audit " \
+	"front exports only the two plugin structs"
+syms=$(nm -D --defined-only "$CORE" | awk '{print $3}' | sort | tr '\n' ' ')
+tap_is "$syms" "approverd_sudo_core " "core exports only approverd_sudo_core"
+needed=$(readelf -d "$SO" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+tap_is "$needed" "libc.so.6 libinih.so.1 " "front needs only libc and libinih"
+tap_like "$(readelf -d "$CORE")" "libsodium" "core links libsodium"
+
+ns_must users ns_users
+ns_must devlog ns_devlog
+L=$T/lib
+mkdir -p "$L" && chmod 0755 "$L"
+cp "$SO" "$L/sudo_approverd.so" && chmod 0644 "$L/sudo_approverd.so"
+SOCK=$T/run/none.sock
+ns_file "$T/approverd.conf" 0644 "[subjects]
+users = ai-deploy
+groups = ai-agents
+
+[client]
+socket = $SOCK
+wait = 0"
+ns_must sudo ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
+ai-deploy ALL=(ALL) NOPASSWD: ALL" "Plugin sudoers_policy sudoers.so
+Plugin sudoers_io sudoers.so
+Plugin sudoers_audit sudoers.so
+Plugin approverd_approval $L/sudo_approverd.so config=$T/approverd.conf
+Plugin approverd_audit $L/sudo_approverd.so
+Set disable_coredump true"
+
+core_install() { # mode
+	rm -f "$L/sudo_approverd_core.so"
+	cp "$CORE" "$L/sudo_approverd_core.so" &&
+		chmod "$1" "$L/sudo_approverd_core.so"
+}
+human_ok() { # desc
+	out=$(as_user dave sudo -n id -u 2>&1); rc=$?
+	tap_is "$rc/$out" "0/0" "$1: human dave still runs sudo"
+}
+ai_refused() { # desc ERE
+	out=$(as_user ai-deploy sudo -n /bin/true 2>&1); rc=$?
+	tap_isnt "$rc" 0 "$1: ai-deploy is refused"
+	tap_like "$out" "$2" "$1: the message says why"
+}
+
+# 2. core in place: the AI subject reaches the core (which finds no daemon)
+core_install 0644
+human_ok "core present"
+ai_refused "core present" "cannot reach the approval daemon"
+
+# 3. core missing
+rm -f "$L/sudo_approverd_core.so"
+human_ok "core missing"
+ai_refused "core missing" "cannot load the approval core .*$L/sudo_approverd_core.so"
+tap_ok "core missing: logged to syslog" syslog_wait \
+	"user=ai-deploy: cannot load the approval core" 5
+
+# 4. world-writable, group-writable, not root-owned, symlink
+core_install 0646
+human_ok "core world-writable"
+ai_refused "core world-writable" "sudo_approverd_core.so: world-writable"
+core_install 0664
+ai_refused "core group-writable" "sudo_approverd_core.so: group-writable"
+core_install 0644
+chown dave "$L/sudo_approverd_core.so"
+human_ok "core owned by dave"
+ai_refused "core owned by dave" "sudo_approverd_core.so: owned by uid $(ns_uid dave), not root"
+rm -f "$L/sudo_approverd_core.so"
+ln -s "$CORE" "$L/sudo_approverd_core.so"
+ai_refused "core is a symlink" "sudo_approverd_core.so: is a symbolic link"
+
+# 5. the core's directory is writable by others
+core_install 0644
+chmod 0777 "$L"
+human_ok "directory world-writable"
+ai_refused "directory world-writable" "$L: world-writable"
+chmod 0755 "$L"
+
+# 6. something else under the core's name
+cp /usr/lib/x86_64-linux-gnu/libinih.so.1 "$L/sudo_approverd_core.so" 2>/dev/null ||
+	cp "$(ldconfig -p | awk '/libinih.so.1 /{print $NF; exit}')" "$L/sudo_approverd_core.so"
+chmod 0644 "$L/sudo_approverd_core.so"
+ai_refused "not a core" "no symbol approverd_sudo_core"
+
+# 7. broken config: the front cannot tell, the core decides as before
+core_install 0644
+printf '[subjects\n' >"$T/approverd.conf"
+out=$(as_user dave sudo -n /bin/true 2>&1); rc=$?
+tap_isnt "$rc" 0 "broken config: human refused (core: cannot tell)"
+tap_like "$out" "cannot tell AI accounts from humans" "broken config: message"
+out=$(sudo -n id -u 2>&1); rc=$?
+tap_is "$rc/$out" "0/0" "broken config: root still runs sudo"
+rm -f "$L/sudo_approverd_core.so"
+out=$(as_user dave sudo -n /bin/true 2>&1); rc=$?
+tap_isnt "$rc" 0 "broken config and no core: human refused"
+tap_like "$out" "cannot load the approval core" "broken config and no core: message"
+out=$(sudo -n id -u 2>&1); rc=$?
+tap_is "$rc" 0 "broken config and no core: root still runs sudo (DESIGN 4.2)"
+tap_like "$out" "unusable and the approval core cannot be loaded" "…with a loud message naming the cause"
+tap_done
