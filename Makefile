@@ -201,7 +201,7 @@ check-asan: deps
 	@for f in approverd approverctl tests; do ln -s ../$$f $(ASAN_O)/mixed/$$f; done
 	@cp -p $(O)/*.so $(ASAN_O)/mixed/
 	@O=$(ASAN_O) IT_BUILD=$(ASAN_O)/mixed ONLY="unit integration" IT_SKIP="$(ASAN_SKIP)" \
-	  SAN_LOG_DIR=$(ASAN_LOGS) DL_SLOW=3 sh tests/run.sh
+	  SAN_LOG_DIR=$(ASAN_LOGS) SAN_MODE=asan DL_SLOW=3 sh tests/run.sh
 
 # check-valgrind (not in check: slow): the daemon integration tests with
 # approverd from $(O) under valgrind memcheck (tests/sanitizer/valgrind-dir.sh);
@@ -212,7 +212,8 @@ VG_SLOW  ?= 10
 check-valgrind: all
 	@sh tests/sanitizer/valgrind-dir.sh $(O) $(O)/valgrind
 	@O=$(O)/valgrind ONLY=integration IT_ONLY="$(VG_TESTS)" IT_SKIP="$(VG_SKIP)" \
-	  SAN_LOG_DIR=$(abspath $(O))/valgrind/logs DL_SLOW=$(VG_SLOW) sh tests/run.sh
+	  SAN_LOG_DIR=$(abspath $(O))/valgrind/logs SAN_MODE=valgrind DL_SLOW=$(VG_SLOW) \
+	  sh tests/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

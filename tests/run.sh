@@ -19,6 +19,8 @@
 #   SAN_LOG_DIR=DIR after each test, tests/sanitizer/check-logs.sh looks for
 #                   sanitizer or valgrind reports in DIR; any report fails
 #                   the test that was running (the report goes to its log).
+#   SAN_MODE=asan|valgrind, DL_SLOW=N  passed on to the tests (lib.sh,
+#                   t_attack_load.sh): scaled waits, no RSS bound.
 set -u
 O=${O:-build}
 ONLY=${ONLY:-}
@@ -79,9 +81,11 @@ matches() { # name, patterns: true when the name matches one of them
 }
 
 it_wanted() { # script name without .sh
-	set -f
+	set -f # the patterns are split into words, never globbed here
 	_ok=0
+	# shellcheck disable=SC2086
 	if [ -n "${IT_ONLY:-}" ] && ! matches "$1" $IT_ONLY; then _ok=1; fi
+	# shellcheck disable=SC2086
 	if [ -n "${IT_SKIP:-}" ] && matches "$1" $IT_SKIP; then _ok=1; fi
 	set +f
 	return $_ok

@@ -241,12 +241,13 @@ static int cmd_submit(int argc, char **argv)
 
 static int cmd_result(const char *id, const char *st)
 {
-	struct ad_client *c = connect_or_die();
+	struct ad_client *c;
 	uint32_t v;
 	int r;
 
 	if (ad_parse_u32(&v, st, 0, 255) != 0)
 		return 2;
+	c = connect_or_die();
 	r = ad_client_result(c, id, (int)v, 0);
 	ad_client_close(c);
 	if (r != 0)
@@ -362,12 +363,14 @@ static int cmd_idle(const char *ms)
 
 static int cmd_burst(const char *count, const char *prefix)
 {
-	struct ad_client *c = connect_or_die();
+	struct ad_client *c;
 	uint32_t n;
+	int rc = 0;
 
 	if (ad_parse_u32(&n, count, 1, 100000) != 0)
 		return 2;
-	for (uint32_t i = 0; i < n; i++) {
+	c = connect_or_die();
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		char arg[128], uid[16];
 		char *av[] = {"burst", "-i", uid, "/usr/bin/true", arg, NULL};
 		struct ad_request req;
@@ -377,18 +380,22 @@ static int cmd_burst(const char *count, const char *prefix)
 		/* one requester uid per request: the pending cap is per requester */
 		snprintf(arg, sizeof(arg), "%s-%u", prefix, i);
 		snprintf(uid, sizeof(uid), "%u", 100000 + i);
-		if (build_request(&req, 5, av) != 0)
-			return 2;
+		if (build_request(&req, 5, av) != 0) {
+			rc = 2;
+			break;
+		}
 		r = ad_client_create(c, &req, &d);
 		ad_request_free(&req);
-		if (r != 0)
-			return fail(r, "create in burst");
+		if (r != 0) {
+			rc = fail(r, "create in burst");
+			break;
+		}
 		printf("acked %s %s\n", d.id, arg);
 		fflush(stdout);
 		ad_decision_free(&d);
 	}
 	ad_client_close(c);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)

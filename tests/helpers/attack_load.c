@@ -385,10 +385,11 @@ static int cmd_waiters(unsigned n, long dpid)
 	unsigned parked = 0, rel = 0;
 	long rss0 = rss_kb(dpid), rss1;
 	int64_t t0;
+	int rc = 1;
 
 	if (ids == NULL || fds == NULL ||
 	    ad_client_connect(&c, sock, 10000) != 0 || create_many(c, ids, n))
-		return 1;
+		goto out;
 	for (unsigned i = 0; i < n; i++)
 		parked += (fds[i] = park(ids[i])) >= 0;
 	usleep(500000);
@@ -402,8 +403,15 @@ static int cmd_waiters(unsigned n, long dpid)
 	printf("waiters %u parked %u released %u release_ms %lld rss_kb_start "
 	       "%ld rss_kb_parked %ld rss_kb_end %ld\n", n, parked, rel,
 	       (long long)(now_ms() - t0), rss0, rss1, rss_kb(dpid));
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	rc = 0;
+out:
 	ad_client_close(c);
-	return 0;
+	free(ids);
+	free(fds);
+	return rc;
 }
 
 /* sign ID NOT_BEFORE NOT_AFTER approve|deny: print a token (unix times). */

@@ -33,6 +33,8 @@ typedef void (*arm_fn)(void);
 typedef unsigned long (*state_fn)(int *);
 
 static int plugin_printf(int type, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int plugin_printf(int type, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -58,6 +60,8 @@ static int conversation(int n, const struct sudo_conv_message msgs[],
 }
 
 /* "key=value" in a static pool (the arrays live for the whole run). */
+static char *kv(const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static char *kv(const char *key, const char *fmt, ...)
 {
 	static char pool[NINFO * 4][512];

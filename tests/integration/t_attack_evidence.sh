@@ -50,7 +50,7 @@ damaged() { # desc [verify-log extra args]: $DL_EVIDENCE holds the damage
 	out=$("$DL_CTL" verify-log --host-key "$DL_ETC/host.pub" "$@" "$DL_EVIDENCE" 2>&1); rc=$?
 	tap_is "$rc" 1 "$_d: verify-log reports damage (exit 1)"
 	tap_like "$out" 'damaged at seq [0-9]+' "$_d: ...naming the first bad record"
-	out=$(timeout 5 "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
+	out=$(timeout $((5 * ${DL_SLOW:-1})) "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
 	case $rc in
 	0|124) tap_fail "$_d: approverd refuses to start on it (it started; rc $rc)" ;;
 	*) tap_pass "$_d: approverd refuses to start on it (exit $rc)" ;;
@@ -81,7 +81,7 @@ grep -v '"event":"checkpoint"' "$T/pristine.log" | sed "/\"event\":\"consume\",.
 rechain "$T/unsigned.in" "$DL_EVIDENCE"
 out=$("$DL_CTL" verify-log --host-key "$DL_ETC/host.pub" --require-signed "$DL_EVIDENCE" 2>&1); rc=$?
 tap_is "$rc" 1 "replaced by an unsigned, re-chained file: verify-log --require-signed reports it"
-out=$(timeout 5 "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
+out=$(timeout $((5 * ${DL_SLOW:-1})) "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
 case $rc in
 0|124) tap_fail "replaced by an unsigned file: approverd refuses to start on it (it started; rc $rc)" ;;
 *) tap_pass "replaced by an unsigned file: approverd refuses to start on it (exit $rc)" ;;

@@ -40,7 +40,7 @@ attack() { # kind path
 # the daemon must refuse: exit non-zero within 5 s, naming the file
 refuses() { # kind path desc
 	attack "$1" "$2"
-	out=$(timeout 5 "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
+	out=$(timeout $((5 * ${DL_SLOW:-1})) "$DL_BIN" -f -c "$DL_CONF" 2>&1 </dev/null); rc=$?
 	restore "$2"
 	if [ "$rc" -eq 124 ]; then
 		tap_fail "$3: refused (the daemon hung or started: killed by timeout)"

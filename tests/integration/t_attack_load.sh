@@ -16,6 +16,9 @@ if [ -n "${SEC_LONG:-}" ]; then
 else
 	CLIENTS=50 SECS=6 GARBAGE=5000 GCLIENTS=4 WAITERS=200
 fi
+# Under valgrind (make check-valgrind) the daemon is ~20x slower: fewer
+# waiters, so that their approvals arrive before the waits time out.
+[ "${SAN_MODE:-}" != valgrind ] || WAITERS=20
 ulimit -n 8192 2>/dev/null
 ns_must "users" ns_users
 DL_CONF_EXTRA="max_connections = 1500
@@ -48,7 +51,11 @@ tap_is "$(dl_ev_count '"event":"consume"')" "$cycles" "one consume record per cy
 rss1=$(tail -n 1 "$T/rss")
 per=$(( (rss1 - rss0) * 1024 / (cycles > 0 ? cycles : 1) ))
 tap_diag "rss growth: $rss0 -> $rss1 kB over $cycles requests ($per bytes a request)"
-tap_ok "RSS growth per request is bounded ($per bytes ≤ 4096)" [ "$per" -le 4096 ]
+if [ -n "${SAN_MODE:-}" ]; then # quarantine, redzones: RSS says nothing
+	tap_pass "RSS growth per request is bounded # SKIP RSS not meaningful under $SAN_MODE"
+else
+	tap_ok "RSS growth per request is bounded ($per bytes ≤ 4096)" [ "$per" -le 4096 ]
+fi
 if [ -n "${SEC_LONG:-}" ]; then
 	# past the 10,000-request cap: 7,000 then 5,000 more allowed requests
 	"$LOAD" allow "$DL_SOCK" "$T/keys/alice.key" 20 350 >"$T/allow1" 2>&1

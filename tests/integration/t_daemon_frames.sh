@@ -91,14 +91,16 @@ ns_must "config for the cap tests" dl_write_conf
 ns_must "daemon restarts" dl_start
 # connection cap: 8 connections; extra ones are refused, served again later
 i=0 idlers=
-# The idlers hold their slots for 20 s, so that all 8 are connected at once
-# even when starting them is slow on a loaded machine; the cap being full is
-# an explicit precondition (two health checks in a row are turned away).
-while [ $i -lt 8 ]; do adc idle 20000 >/dev/null & idlers="$idlers $!"; i=$((i + 1)); done
+# The idlers hold their slots for 20 s (times DL_SLOW), so that all 8 are
+# connected at once even when starting them is slow on a loaded machine; the
+# cap being full is an explicit precondition (two health checks in a row are
+# turned away).
+while [ $i -lt 8 ]; do adc idle $((20000 * ${DL_SLOW:-1})) >/dev/null & idlers="$idlers $!"; i=$((i + 1)); done
 cap_full() { ! dl_healthy && ! dl_healthy; }
 ns_must "all 8 connection slots are taken" wait_for 15 cap_full
 out=$(adc idle 3000)
 tap_like "$out" '^closed' "connection over max_connections is closed at once"
+kill $idlers 2>/dev/null # done: their connections close now
 wait_for 30 dl_healthy
 tap_ok "served again once connections close" dl_healthy
 
