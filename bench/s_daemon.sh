@@ -2,7 +2,9 @@
 # bench/s_daemon.sh — a real approverd on a real socket (in a private mount
 # namespace, via tests/integration/lib.sh + daemon_lib.sh): durable cycles/s
 # at 1..64 clients side by side with the raw fdatasync and Ed25519 verify
-# rates of the same disk and CPU (interleaved per round); approval ->
+# rates of the same disk and CPU (interleaved per round), and how many
+# records each evidence fdatasync carried (health counters: group commit
+# across the clients of one loop pass); approval ->
 # waiting client release latency; 1,000 parked waiters (RSS, release).
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
@@ -26,19 +28,27 @@ EVDIR=$(dirname "$DL_EVIDENCE")
 echo "# evidence on $(df -P "$EVDIR" | awk 'NR==2{print $1" ("$6")"}'), $(nproc) CPUs"
 
 CLIENTS=${BENCH_CLIENTS:-"1 4 16 64"}
-fs=; ed=; ap=
-for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; done
+fs=; fsms=; ed=; ap=
+for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; done
+# a field of the daemon's health reply
+hnum() { adc health 2>/dev/null | grep -o "\"$1\": *[0-9]*" | grep -o '[0-9]*$'; }
 r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	out=$("$BR" fsync "$EVDIR" "$BENCH_MS") || bench_fail "bench_raw fsync"
 	fs="$fs $(bench_val raw_fdatasync_per_s "$out")"
+	fsms="$fsms $(bench_val raw_fdatasync_per_s "$out" |
+		awk '{ printf "%.3f", ($1 > 0 ? 1000 / $1 : 0) }')"
 	out=$("$BR" ed25519 "$BENCH_MS") || bench_fail "bench_raw ed25519"
 	ed="$ed $(bench_val ed25519_verify_per_s "$out")"
 	out=$("$BR" append "$EVDIR" "$BENCH_MS") || bench_fail "bench_raw append"
 	ap="$ap $(bench_val evidence_append_per_s "$out")"
 	for c in $CLIENTS; do
+		s0=$(hnum evidence_syncs); n0=$(hnum evidence_records)
 		out=$("$BD" cycles "$DL_SOCK" "$KEY" "$c" "$BENCH_MS" 2>&1) ||
 			bench_fail "bench_daemon cycles $c: $out"
+		s1=$(hnum evidence_syncs); n1=$(hnum evidence_records)
+		eval "rps_$c=\"\$rps_$c $(awk -v s=$((${s1:-0} - ${s0:-0})) \
+			-v n=$((${n1:-0} - ${n0:-0})) 'BEGIN { printf "%.1f", s ? n / s : 0 }')\""
 		eval "cy_$c=\"\$cy_$c $(bench_val cycles_per_s "$out")\""
 		eval "p50_$c=\"\$p50_$c $(bench_val cycle_ms_p50 "$out")\""
 	done
@@ -47,11 +57,13 @@ done
 # shellcheck disable=SC2086
 {
 bench_fig raw_fdatasync_per_s ops/s $fs
+bench_fig raw_fdatasync_ms ms $fsms
 bench_fig ed25519_verify_per_s ops/s $ed
 bench_fig evidence_append_per_s records/s $ap
 for c in $CLIENTS; do
 	eval "bench_fig cycles_per_s_c$c cycles/s \$cy_$c"
 	eval "bench_fig cycle_ms_p50_c$c ms \$p50_$c"
+	eval "bench_fig records_per_sync_c$c records \$rps_$c"
 done
 }
 

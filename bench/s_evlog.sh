@@ -2,7 +2,8 @@
 # bench/s_evlog.sh — `approverctl verify-log` on a large evidence file vs
 # the raw BLAKE2b line-hash rate of the same file (interleaved per round),
 # and approverd start-up replaying that file (spawn -> first `health`
-# answer), in a private mount namespace.
+# answer), in a private mount namespace: first without a snapshot (the
+# full one-pass replay), then again from the snapshot the stop wrote.
 # The fixture ($BENCH_FIXTURES/ev-N.log + host.key, N records shaped like
 # the daemon's, see bench_evgen.c) is generated once and reused.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
@@ -67,6 +68,21 @@ dl_start_timed() { # sets START_MS (empty on timeout); 1 if it exited
 	done
 	return 0
 }
+snap_state() { # ids kept, grants, token ring of the newest snapshot slot
+	python3 - "$DL_EVIDENCE.snap" <<'EOF'
+import json, sys
+f = open(sys.argv[1], "rb").read()
+best = None
+for s in (0, 1):
+    h = f[s * 8388608:s * 8388608 + 162]
+    if h.startswith(b"approverd-snapshot-v1 "):
+        b = json.loads(f[s * 8388608 + 162:s * 8388608 + 162 + int(h[22:32])])
+        if best is None or b["seq"] > best["seq"]:
+            best = b
+print(len(best["requests"]), "requests,", len(best["seen"]), "tokens:",
+      json.dumps([best[k] for k in ("requests", "grants", "seen_next", "seen")]))
+EOF
+}
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 DL_CKPT=1000
 # shellcheck disable=SC2119
@@ -78,6 +94,7 @@ for n in ${BENCH_REPLAY_SIZES:-$SIZES}; do
 	cp "$FX/evidence.log" "$DL_EVIDENCE" && chmod 0600 "$DL_EVIDENCE" &&
 		cp "$FX/host.key" "$DL_ETC/host.key" &&
 		cp "$FX/host.pub" "$DL_ETC/host.pub" || { bench_fail "copy fixture"; continue; }
+	rm -f "$DL_EVIDENCE.snap"
 	cat "$DL_EVIDENCE" >/dev/null
 	dl_start_timed || { bench_fail "daemon start: $(tail -n 3 "$DL_LOG")"; continue; }
 	ms=$START_MS
@@ -85,7 +102,24 @@ for n in ${BENCH_REPLAY_SIZES:-$SIZES}; do
 		rss=$(awk '/^VmHWM/{print $2}' "/proc/$DL_PID/status")
 		bench_fig "daemon_start_replay_ms_$n" ms "$ms"
 		bench_fig "daemon_start_replay_peak_rss_kib_$n" KiB "$rss"
-		dl_stop
+		dl_stop # writes the snapshot: the next start uses it
+		snap_state >"$T/state.full"
+		cat "$DL_EVIDENCE" "$DL_EVIDENCE.snap" >/dev/null
+		dl_start_timed || { bench_fail "daemon start (snapshot): $(tail -n 3 "$DL_LOG")"; continue; }
+		if [ -n "$START_MS" ]; then
+			grep -q "snapshot at seq .* used" "$DL_LOG" ||
+				echo "# start $n: the snapshot was NOT used"
+			bench_fig "daemon_start_snapshot_ms_$n" ms "$START_MS"
+			dl_stop
+			snap_state >"$T/state.snap"
+			if cmp -s "$T/state.full" "$T/state.snap"; then
+				echo "# start $n: state from the snapshot = state from the full replay ($(cut -c1-40 "$T/state.full"))"
+			else
+				bench_fail "start $n: the state from the snapshot differs from the full replay's"
+			fi
+		else
+			dl_kill9
+		fi
 	else
 		echo "fig daemon_start_replay_ms_$n >$((REPLAY_MAX * 1000)) - - 1 ms"
 		echo "# start replaying $n records did not finish within ${REPLAY_MAX}s; killed"

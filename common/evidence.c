@@ -119,9 +119,27 @@ static int cut_torn(int fd, const struct ad_ev_scan *s,
 	return 0;
 }
 
-/* Verify what is there, cut a torn tail, and set up the chain state. */
-static int load_chain(struct ad_evidence *ev, struct ad_evidence_info *info,
-                      char *err, size_t errlen)
+/* The damage found, or where the caller's callback stopped the scan. */
+static int scan_failed(const struct ad_evidence *ev, const struct ad_ev_scan *s,
+                       int r, char *err, size_t errlen)
+{
+	if (s->cb_rc)
+		errf(err, errlen, "%s: line %llu (seq %llu): replay stopped: %s",
+		     ev->path, (unsigned long long)s->ch.line,
+		     (unsigned long long)s->ch.seq, ad_strerror(r));
+	else
+		errf(err, errlen, "%s: line %llu (seq %llu): %s", ev->path,
+		     (unsigned long long)s->rep.bad_line,
+		     (unsigned long long)s->rep.bad_seq,
+		     s->rep.why[0] ? s->rep.why : ad_strerror(r));
+	return r;
+}
+
+/* Verify what is there (handing records to rp, if any), cut a torn tail,
+ * and set up the chain state. */
+static int load_chain(struct ad_evidence *ev,
+                      const struct ad_evidence_replay *rp,
+                      struct ad_evidence_info *info, char *err, size_t errlen)
 {
 	struct ad_ev_scan s;
 	int r;
@@ -129,13 +147,13 @@ static int load_chain(struct ad_evidence *ev, struct ad_evidence_info *info,
 	memset(&s, 0, sizeof(s));
 	s.host_pk = ev->pk;
 	s.tolerate_torn = 1;
-	if ((r = ad_ev_scan_fd(ev->fd, &s)) != 0) {
-		errf(err, errlen, "%s: line %llu (seq %llu): %s", ev->path,
-		     (unsigned long long)s.rep.bad_line,
-		     (unsigned long long)s.rep.bad_seq,
-		     s.rep.why[0] ? s.rep.why : ad_strerror(r));
-		return r;
+	if (rp) {
+		s.cb = rp->cb;
+		s.pick = rp->pick;
+		s.arg = rp->arg;
 	}
+	if ((r = ad_ev_scan_fd(ev->fd, &s)) != 0)
+		return scan_failed(ev, &s, r, err, errlen);
 	if (s.torn && (r = cut_torn(ev->fd, &s, info)) != 0) {
 		errf(err, errlen, "%s: cannot cut torn line %llu: %s", ev->path,
 		     (unsigned long long)s.rep.bad_line, strerror(errno));
@@ -148,6 +166,8 @@ static int load_chain(struct ad_evidence *ev, struct ad_evidence_info *info,
 	info->checkpoints = s.ch.checkpoints;
 	info->last_checkpoint_seq = s.ch.last_cp_seq;
 	ad_ev_hex(info->head, s.ch.head);
+	if (s.ch.seq > 0)
+		ad_ev_hex(info->first, s.ch.first);
 	return 0;
 }
 
@@ -176,6 +196,16 @@ int ad_evidence_open(struct ad_evidence **out, const char *path,
                      const uint8_t *host_sk, const uint8_t *host_pk,
                      struct ad_evidence_info *info, char *err, size_t errlen)
 {
+	return ad_evidence_open_replay(out, path, host_sk, host_pk, NULL, info,
+	                               err, errlen);
+}
+
+int ad_evidence_open_replay(struct ad_evidence **out, const char *path,
+                            const uint8_t *host_sk, const uint8_t *host_pk,
+                            const struct ad_evidence_replay *rp,
+                            struct ad_evidence_info *info, char *err,
+                            size_t errlen)
+{
 	struct ad_evidence_info dummy;
 	struct ad_evidence *ev;
 	int r;
@@ -193,7 +223,7 @@ int ad_evidence_open(struct ad_evidence **out, const char *path,
 		r = AD_ERR_NOMEM;
 	else if ((r = set_keys(ev, host_sk, host_pk, err, errlen)) == 0 &&
 	         (r = ad_ev_open_fd(&ev->fd, path, 1, err, errlen)) == 0)
-		r = load_chain(ev, info, err, errlen);
+		r = load_chain(ev, rp, info, err, errlen);
 	if (r != 0) {
 		if (err && errlen && !err[0])
 			errf(err, errlen, "%s: %s", path, ad_strerror(r));
@@ -224,6 +254,33 @@ void ad_evidence_head(const struct ad_evidence *ev,
                       char out[AD_EVIDENCE_HASH_HEX])
 {
 	ad_ev_hex(out, ev->durable.head);
+}
+
+/* Line 1 is read back once (at most one line) if the open did not see it
+ * (the file was empty then). */
+int ad_evidence_first(struct ad_evidence *ev, char out[AD_EVIDENCE_HASH_HEX])
+{
+	static const uint8_t zero[AD_EVIDENCE_HASH_LEN];
+	char *buf, *nl;
+	ssize_t n;
+
+	out[0] = '\0';
+	if (ev->durable.seq == 0)
+		return AD_ERR_NOTFOUND;
+	if (memcmp(ev->durable.first, zero, sizeof(zero)) == 0) {
+		if (!(buf = malloc(AD_EVIDENCE_LINE_MAX)))
+			return AD_ERR_NOMEM;
+		n = pread(ev->fd, buf, AD_EVIDENCE_LINE_MAX, 0);
+		nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+		if (nl)
+			ad_ev_hash(ev->durable.first, buf, (size_t)(nl - buf));
+		free(buf);
+		if (!nl)
+			return AD_ERR_IO;
+		memcpy(ev->ch.first, ev->durable.first, AD_EVIDENCE_HASH_LEN);
+	}
+	ad_ev_hex(out, ev->durable.first);
+	return 0;
 }
 
 uint64_t ad_evidence_uncovered(const struct ad_evidence *ev)

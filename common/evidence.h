@@ -41,6 +41,8 @@ struct ad_evidence_info {
 	uint64_t checkpoints;            /* checkpoint records seen */
 	uint64_t last_checkpoint_seq;    /* 0 if none */
 	char head[AD_EVIDENCE_HASH_HEX]; /* hash of the last line (or zeros) */
+	char first[AD_EVIDENCE_HASH_HEX]; /* hash of line 1 ("" if none): names
+	                                     the file (snapshots) */
 	int recovered;                   /* a torn last line was cut off */
 	uint64_t cut_line;               /* its line number (1-based) */
 	uint64_t cut_offset;             /* file offset where it started */
@@ -122,6 +124,10 @@ int ad_evidence_checkpoint(struct ad_evidence *ev, uint64_t *seq_out)
 uint64_t ad_evidence_seq(const struct ad_evidence *ev);
 void ad_evidence_head(const struct ad_evidence *ev,
                       char out[AD_EVIDENCE_HASH_HEX]);
+/* Hash (hex) of line 1, which names the file; 0, or AD_ERR_NOTFOUND
+ * when the log is empty, AD_ERR_IO if line 1 cannot be read back. */
+int ad_evidence_first(struct ad_evidence *ev, char out[AD_EVIDENCE_HASH_HEX])
+    __attribute__((warn_unused_result));
 /* Records appended since the last checkpoint (to decide when to sign). */
 uint64_t ad_evidence_uncovered(const struct ad_evidence *ev);
 
@@ -174,6 +180,44 @@ int ad_evidence_replay(const char *path, ad_evidence_cb cb, void *arg,
  */
 int ad_evidence_replay_open(struct ad_evidence *ev, ad_evidence_cb cb,
                             void *arg, struct ad_verify_report *rep)
+    __attribute__((warn_unused_result));
+
+/*
+ * Start-up in ONE pass (DESIGN.md §6; approverd(8)): ad_evidence_open,
+ * whose verifying scan also hands records to the caller. For each line
+ * that passed every check (chain, canonical form, checkpoint signature),
+ * in order: pick (if not NULL) sees the line's seq, hash and top-level
+ * string fields without a JSON tree and returns 1 to have the record
+ * parsed and given to cb, 0 to skip it, or a negative ad_err to stop;
+ * cb's non-zero return stops too. A torn last line is never handed out.
+ * On any error (damage found after records were handed out, or a stop)
+ * the open fails and the caller must discard what it built: nothing
+ * from a file that failed verification may be served.
+ */
+struct ad_evidence_line {
+	uint64_t seq;                        /* this record's seq */
+	uint8_t hash[AD_EVIDENCE_HASH_LEN];  /* BLAKE2b-256 of its line */
+	const char *line;                    /* its bytes, no newline */
+	size_t len;
+	const void *fast;   /* internal: the scanner's spans, or NULL */
+	const json_t *rec;  /* internal: the parsed record, or NULL */
+};
+typedef int (*ad_evidence_pick_fn)(void *arg,
+                                   const struct ad_evidence_line *l);
+/* Copy the line's top-level string field key (decoded) into out (cap
+ * bytes, NUL-terminated): 1 found, 0 absent / not a string / too long. */
+int ad_evidence_line_str(const struct ad_evidence_line *l, const char *key,
+                         char *out, size_t cap);
+struct ad_evidence_replay {
+	ad_evidence_pick_fn pick; /* NULL = every record */
+	ad_evidence_cb cb;        /* required */
+	void *arg;
+};
+int ad_evidence_open_replay(struct ad_evidence **out, const char *path,
+                            const uint8_t *host_sk, const uint8_t *host_pk,
+                            const struct ad_evidence_replay *rp,
+                            struct ad_evidence_info *info, char *err,
+                            size_t errlen)
     __attribute__((warn_unused_result));
 
 /*

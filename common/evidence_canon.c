@@ -15,12 +15,15 @@
  * form of a string is unique, equal keys have equal raw bytes, which is how
  * duplicates are found.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "evidence_int.h"
 
 #define CANON_DEPTH 32
 #define CANON_KEYS 64
+_Static_assert(AD_EV_FAST_KEYS == CANON_KEYS,
+               "an accepted line must have every key recorded");
 
 struct canon {
 	const char *p, *end;
@@ -70,6 +73,40 @@ static int scan_uescape(struct canon *c)
 	return 1;
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* Does any byte of w need a look (below 0x20, above 0x7F, '"' or '\\')?
+ * Each test is exact as a yes/no (a borrow only ever adds a "yes" for a
+ * word that already has one), so a word answered "no" holds only plain
+ * bytes. */
+static int word_special(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+
+	return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
+	        ((b - ONES) & ~b) | w) & HIGH ? 1 : 0;
+}
+
+/* The first byte at or after p that is not a plain string byte (raw
+ * 0x20..0x7F except '"' and '\\'), or end: eight bytes at a time, then
+ * one by one. */
+static const char *skip_plain(const char *p, const char *end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, sizeof(w));
+		if (word_special(w))
+			break;
+		p += 8;
+	}
+	while (p < end && (unsigned char)*p >= 0x20 &&
+	       (unsigned char)*p <= 0x7F && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* A string at c->p; *in and *inlen get the bytes between the quotes. */
 static int scan_string(struct canon *c, const char **in, size_t *inlen)
 {
@@ -78,12 +115,8 @@ static int scan_string(struct canon *c, const char **in, size_t *inlen)
 	if (c->p >= c->end || *c->p != '"')
 		return 0;
 	s = ++c->p;
-	while (c->p < c->end) {
+	while ((c->p = skip_plain(c->p, c->end)) < c->end) {
 		unsigned char b = (unsigned char)*c->p;
-		if (b >= 0x20 && b <= 0x7F && b != '"' && b != '\\') {
-			c->p++; /* the common case: a plain byte */
-			continue;
-		}
 		if (b == '"') {
 			*in = s;
 			*inlen = (size_t)(c->p - s);
@@ -242,7 +275,7 @@ int ad_ev_canon_fast(const char *line, size_t len, struct ad_ev_fast *f)
 {
 	struct canon c = {.p = line, .end = line + len, .depth = 1};
 
-	memset(f, 0, sizeof(*f));
+	f->nkeys = 0; /* spans beyond nkeys are never read */
 	if (len == 0 || line[0] != '{' || !scan_object(&c, f))
 		return 0;
 	return c.p == c.end;

@@ -21,6 +21,7 @@
 struct ad_ev_chain {
 	uint64_t seq;                       /* last seq, 0 = empty */
 	uint8_t head[AD_EVIDENCE_HASH_LEN]; /* hash of the last line */
+	uint8_t first[AD_EVIDENCE_HASH_LEN]; /* hash of line 1 (seq >= 1) */
 	uint64_t line;                      /* lines consumed */
 	uint64_t checkpoints;
 	uint64_t last_cp_seq;
@@ -36,6 +37,18 @@ int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
                      const uint8_t *host_pk, json_t **rec_out, int *unparsable,
                      char *why, size_t whylen);
 
+/* ad_ev_check_line_ex: what the check left behind for the caller. */
+struct ad_ev_checked {
+	int want_rec; /* in: always load the record (else only if the slow
+	                 path built it anyway) */
+	json_t *rec;  /* out: the record, or NULL; caller decrefs */
+	int fast;     /* out: accepted by the fast path (f is filled) */
+	struct ad_ev_fast *f; /* in: where the fast path leaves its spans */
+};
+int ad_ev_check_line_ex(struct ad_ev_chain *ch, const char *line, size_t len,
+                        const uint8_t *host_pk, struct ad_ev_checked *ck,
+                        int *unparsable, char *why, size_t whylen);
+
 /* A byte range inside a line. */
 struct ad_ev_span {
 	const char *p;
@@ -44,8 +57,9 @@ struct ad_ev_span {
 
 /* What ad_ev_canon_fast found: the first AD_EV_FAST_KEYS top-level keys
  * (bytes between the quotes) and their values (raw bytes; a string value
- * keeps its quotes), and how many top-level keys there are in all. */
-#define AD_EV_FAST_KEYS 8
+ * keeps its quotes), and how many top-level keys there are in all. It is
+ * the scanner's key limit, so an accepted line has every key recorded. */
+#define AD_EV_FAST_KEYS 64
 struct ad_ev_fast {
 	size_t nkeys;
 	struct ad_ev_span key[AD_EV_FAST_KEYS];
@@ -82,6 +96,7 @@ size_t ad_ev_sigmsg(uint8_t *out, uint64_t count,
 struct ad_ev_scan {
 	const uint8_t *host_pk; /* in: NULL = no signature checks */
 	ad_evidence_cb cb;      /* in: called per record, may be NULL */
+	ad_evidence_pick_fn pick; /* in: with cb: records cb gets; NULL all */
 	void *arg;
 	uint64_t limit;        /* in: stop after this many records, 0 = all */
 	int tolerate_torn;     /* in: a torn last line is not an error */

@@ -42,10 +42,18 @@ void ad_ev_hash(uint8_t out[AD_EVIDENCE_HASH_LEN], const void *p, size_t n)
 	crypto_generichash(out, AD_EVIDENCE_HASH_LEN, p, n, NULL, 0);
 }
 
+/* Chain hashes are public (they are in the file): no need for the
+ * constant-time sodium_bin2hex, which was a visible share of a scan. */
 void ad_ev_hex(char out[AD_EVIDENCE_HASH_HEX],
                const uint8_t in[AD_EVIDENCE_HASH_LEN])
 {
-	sodium_bin2hex(out, AD_EVIDENCE_HASH_HEX, in, AD_EVIDENCE_HASH_LEN);
+	static const char digit[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < AD_EVIDENCE_HASH_LEN; i++) {
+		out[2 * i] = digit[in[i] >> 4];
+		out[2 * i + 1] = digit[in[i] & 15];
+	}
+	out[2 * AD_EVIDENCE_HASH_LEN] = '\0';
 }
 
 static int digits_in(const char *s, int a, int b, int lo, int hi)
@@ -387,20 +395,52 @@ static int fast_checkpoint(const struct ad_ev_chain *ch,
 	return !host_pk || check_signature(ch, time, sig, sn, host_pk) == 0;
 }
 
-/* 0 if the line is certainly valid (and *rec_out loaded, if asked), 1 if
- * the full check must decide. */
+/* The top-level string field key of a checked line, decoded. */
+int ad_evidence_line_str(const struct ad_evidence_line *l, const char *key,
+                         char *out, size_t cap)
+{
+	const struct ad_ev_fast *f = l->fast;
+	const char *v = NULL;
+	json_t *dec;
+	int ok;
+
+	if (!f) {
+		v = json_string_value(json_object_get(l->rec, key));
+		return v && strlen(v) < cap && snprintf(out, cap, "%s", v) >= 0;
+	}
+	for (size_t i = 0; i < f->nkeys; i++) {
+		if (!key_is(f, i, key))
+			continue;
+		if (plain_copy(&f->val[i], out, cap))
+			return 1;
+		if (f->val[i].n < 2 || f->val[i].p[0] != '"')
+			return 0; /* not a string */
+		/* escaped: let jansson decode it (rare) */
+		dec = json_loadb(f->val[i].p, f->val[i].n, JSON_DECODE_ANY,
+		                 NULL);
+		v = json_string_value(dec);
+		ok = v && strlen(v) < cap;
+		if (ok)
+			snprintf(out, cap, "%s", v);
+		json_decref(dec);
+		return ok;
+	}
+	return 0;
+}
+
+/* 0 if the line is certainly valid (its spans in f; *rec_out loaded, if
+ * asked), 1 if the full check must decide. */
 static int fast_check(const struct ad_ev_chain *ch, const char *line,
-                      size_t len, const uint8_t *host_pk, json_t **rec_out,
-                      int *is_cp)
+                      size_t len, const uint8_t *host_pk,
+                      struct ad_ev_fast *f, json_t **rec_out, int *is_cp)
 {
 	char time[AD_EV_TIME_LEN + 1];
-	struct ad_ev_fast f;
 	json_error_t jerr;
 
-	if (!ad_ev_canon_fast(line, len, &f) ||
-	    !fast_header(ch, &f, time, is_cp))
+	if (!ad_ev_canon_fast(line, len, f) ||
+	    !fast_header(ch, f, time, is_cp))
 		return 1;
-	if (*is_cp && !fast_checkpoint(ch, &f, time, host_pk))
+	if (*is_cp && !fast_checkpoint(ch, f, time, host_pk))
 		return 1;
 	if (rec_out &&
 	    !(*rec_out = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)))
@@ -433,29 +473,49 @@ static int full_check(const struct ad_ev_chain *ch, const char *line,
 	return r;
 }
 
-int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
-                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
-                     char *why, size_t whylen)
+int ad_ev_check_line_ex(struct ad_ev_chain *ch, const char *line, size_t len,
+                        const uint8_t *host_pk, struct ad_ev_checked *ck,
+                        int *unparsable, char *why, size_t whylen)
 {
+	json_t **rec_out = ck->want_rec ? &ck->rec : NULL;
 	int is_cp = 0, r;
 
-	if (rec_out)
-		*rec_out = NULL;
+	ck->rec = NULL;
+	ck->fast = 0;
 	*unparsable = 0;
 	if (len >= AD_EVIDENCE_LINE_MAX)
 		return fail(AD_ERR_TOOBIG, why, whylen,
 		            "line longer than %d bytes",
 		            AD_EVIDENCE_LINE_MAX - 1);
-	if (fast_check(ch, line, len, host_pk, rec_out, &is_cp) != 0 &&
-	    (r = full_check(ch, line, len, host_pk, rec_out, &is_cp, unparsable,
-	                    why, whylen)) != 0)
+	if (fast_check(ch, line, len, host_pk, ck->f, rec_out, &is_cp) == 0)
+		ck->fast = 1;
+	else if ((r = full_check(ch, line, len, host_pk, &ck->rec, &is_cp,
+	                         unparsable, why, whylen)) != 0)
 		return r;
 	ch->seq++;
 	ch->line++;
 	ad_ev_hash(ch->head, line, len);
+	if (ch->seq == 1)
+		memcpy(ch->first, ch->head, AD_EVIDENCE_HASH_LEN);
 	if (is_cp) {
 		ch->checkpoints++;
 		ch->last_cp_seq = ch->seq;
 	}
 	return 0;
+}
+
+int ad_ev_check_line(struct ad_ev_chain *ch, const char *line, size_t len,
+                     const uint8_t *host_pk, json_t **rec_out, int *unparsable,
+                     char *why, size_t whylen)
+{
+	struct ad_ev_fast f;
+	struct ad_ev_checked ck = {.want_rec = rec_out != NULL, .f = &f};
+	int r = ad_ev_check_line_ex(ch, line, len, host_pk, &ck, unparsable,
+	                            why, whylen);
+
+	if (rec_out)
+		*rec_out = ck.rec;
+	else
+		json_decref(ck.rec);
+	return r;
 }

@@ -119,12 +119,41 @@ static int torn(struct ad_ev_scan *s, size_t len, const char *why)
 	return 1;
 }
 
+/* A checked line to s->cb (if s->pick wants it); 1 to stop the scan. */
+static int hand_out(struct ad_ev_scan *s, const char *line, size_t len,
+                    struct ad_ev_checked *ck)
+{
+	struct ad_evidence_line l = {.seq = s->ch.seq, .line = line,
+	                             .len = len, .rec = ck->rec};
+	int p = 1;
+
+	if (!s->cb)
+		return 0;
+	if (s->pick) {
+		l.fast = ck->fast ? ck->f : NULL;
+		memcpy(l.hash, s->ch.head, sizeof(l.hash));
+		if ((p = s->pick(s->arg, &l)) < 0) {
+			s->cb_rc = p; /* an ad_err */
+			return 1;
+		}
+	}
+	if (p == 0)
+		return 0;
+	if (!ck->rec &&
+	    !(ck->rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL))) {
+		s->cb_rc = AD_ERR_NOMEM; /* it was just verified: memory */
+		return 1;
+	}
+	return (s->cb_rc = s->cb(s->arg, ck->rec)) != 0;
+}
+
 /* One line; returns 1 to stop the scan, 0 to go on. */
 static int scan_line(struct ad_ev_scan *s, struct reader *r, const char *line,
                      size_t len, int nl)
 {
 	char why[AD_EVIDENCE_WHY_MAX];
-	json_t *rec = NULL;
+	struct ad_ev_fast f;
+	struct ad_ev_checked ck = {.want_rec = s->cb && !s->pick, .f = &f};
 	int unparsable = 0, rc;
 
 	if (nl < 0) {
@@ -135,9 +164,8 @@ static int scan_line(struct ad_ev_scan *s, struct reader *r, const char *line,
 		return torn(s, len,
 		            "last line has no newline (torn write or "
 		            "truncated file)");
-	rc =
-	    ad_ev_check_line(&s->ch, line, len, s->host_pk, s->cb ? &rec : NULL,
-	                     &unparsable, why, sizeof(why));
+	rc = ad_ev_check_line_ex(&s->ch, line, len, s->host_pk, &ck,
+	                         &unparsable, why, sizeof(why));
 	if (rc != 0) {
 		if (unparsable && at_end(r)) {
 			char w[AD_EVIDENCE_WHY_MAX + 32];
@@ -151,12 +179,9 @@ static int scan_line(struct ad_ev_scan *s, struct reader *r, const char *line,
 		return 1;
 	}
 	s->good_off += len + 1;
-	if (s->cb && (s->cb_rc = s->cb(s->arg, rec)) != 0) {
-		json_decref(rec);
-		return 1;
-	}
-	json_decref(rec);
-	return s->limit && s->ch.seq >= s->limit;
+	rc = hand_out(s, line, len, &ck);
+	json_decref(ck.rec);
+	return rc || (s->limit && s->ch.seq >= s->limit);
 }
 
 int ad_ev_scan_fd(int fd, struct ad_ev_scan *s)

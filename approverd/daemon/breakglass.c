@@ -140,7 +140,7 @@ int bg_submit(struct daemon *d, struct conn *c, struct vote *v)
 	if (r != 0)
 		return conn_send_error(d, c, r, "evidence could not be written; "
 				       "break-glass not counted");
-	d_log(LOG_ALERT, "BREAK-GLASS: %s released %s (requester %s, rule %s): "
+	d_log_later(LOG_ALERT, "BREAK-GLASS: %s released %s (requester %s, rule %s): "
 	      "%s", v->signer->name, v->q->req.id, v->q->req.requester,
 	      v->q->req.rule, v->st.comment);
 	return ops_decision_reply(d, c, v->q);
@@ -196,7 +196,7 @@ int bg_review(struct daemon *d, struct conn *c, struct vote *v)
 	if (r != 0)
 		return conn_send_error(d, c, r, "evidence could not be written; "
 				       "review not counted");
-	d_log(LOG_NOTICE, "break-glass of %s reviewed by %s: %s",
+	d_log_later(LOG_NOTICE, "break-glass of %s reviewed by %s: %s",
 	      v->q->req.id, v->signer->name, v->st.comment);
 	return ops_decision_reply(d, c, v->q);
 }

@@ -208,7 +208,7 @@ static int supersede(struct daemon *d, struct dreq *old, const char *new_id)
 		r = journal_commit(d, rec);
 	json_decref(rec);
 	if (r == 0)
-		d_log(LOG_NOTICE, "request %s %s", old->req.id, why);
+		d_log_later(LOG_NOTICE, "request %s %s", old->req.id, why);
 	return r;
 }
 

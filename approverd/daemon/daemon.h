@@ -1,13 +1,36 @@
 /*
  * daemon.h — internal interfaces of approverd (not installed).
  *
- * The daemon's state changes ONLY through journal_commit(): a record is
- * appended and fdatasync'ed to the evidence file, then sent to syslog, then
- * applied to memory by journal_apply() — the same function that rebuilds
- * the state from the file at start-up. So memory never runs ahead of the
- * evidence, and no client hears of a change before it is durable (§4.1).
- * journal_commit_n() does the same for the records of one operation (e.g.
- * `approval` + `approved`) with a single fdatasync for all of them.
+ * The daemon's state changes ONLY through journal_commit(), and memory
+ * changes only by journal_apply() — the same function that rebuilds the
+ * state from the file at start-up.
+ *
+ * Group commit across clients (issue 10; DESIGN.md §4.1). The event loop
+ * works in passes: one epoll_wait, every ready event, the timers' ticks.
+ * Inside a pass, journal_commit()/journal_commit_n() write the records of
+ * one operation (ad_evidence_write, no fdatasync yet) and apply them to
+ * memory at once, so the next operation of the same pass sees them (two
+ * consumes of one single-use approval: one succeeds; two identical
+ * creates: one request). Everything that would tell anyone outside the
+ * process — reply frames (each connection's out buffer is not flushed
+ * during a pass), pushed decisions to parked waiters, the record's syslog
+ * line, webhooks (dn_record), d_log_later() lines such as the break-glass
+ * LOG_ALERT — is held. At the end of the pass journal_pass_end() runs ONE
+ * ad_evidence_sync for all of it; only then is the held output released,
+ * in order. A pass is bounded by the 64 events of one epoll_wait and by
+ * J_PASS_RECORDS records (then it syncs early).
+ * If a write or the sync fails, the evidence module has cut the file back
+ * to the last durable record; the pass's held output is dropped (each
+ * connection's out buffer is cut back to its length at the start of the
+ * pass: whole frames), every connection that was to hear from the pass
+ * gets an error per reply instead, a waiter woken in the pass is parked
+ * again, and memory is rebuilt from the durable file (the start-up replay)
+ * — the daemon's state equals the file again. Nothing is retried into
+ * success. If even the rebuild fails the daemon stops (fail closed; a
+ * restart replays the file).
+ * Outside a pass (start-up, shutdown) journal_commit_n() syncs before it
+ * applies anything, as it always did. Checkpoints sync on their own, only
+ * between passes.
  */
 #ifndef APPROVERD_DAEMON_H
 #define APPROVERD_DAEMON_H
@@ -36,9 +59,12 @@ enum {
 #define D_TOKEN_MAX 4096
 #define D_SEEN_MAX 65536 /* remembered token hashes (oldest forgotten) */
 #define D_KEEP_MAX 10000 /* requests kept in memory (finished ones pruned) */
+#define D_PRUNE_BATCH 1000 /* prune once this many more are kept */
+#define D_RESULT_WAIT (7 * 86400) /* s a consumed request waits for `result` */
 
 struct runtime; /* config + policy + keyring, swapped as one on SIGHUP */
 struct dgrant;  /* dgrant.h */
+struct j_pub;   /* journal.c: a written record's held output */
 
 struct d_approval { /* one counted approval */
 	char name[D_NAME_MAX];
@@ -98,6 +124,11 @@ struct conn {
 	int64_t last_ms;         /* last activity (monotonic) */
 	int64_t frame_ms;        /* when the frame being read began */
 	char wait_id[AD_ID_MAX]; /* parked on this request, "" if not */
+	/* group commit (journal.c): output of the pass numbered gc_gen */
+	uint64_t gc_gen;         /* pass in which gc_mark was taken */
+	size_t gc_mark;          /* out.len when the pass first wrote to it */
+	uint32_t gc_sent;        /* frames queued in that pass */
+	char gc_woke[AD_ID_MAX]; /* wait_id a decision of the pass woke */
 	struct conn *next;
 };
 
@@ -121,6 +152,10 @@ struct daemon {
 	size_t n_conns;
 	uint8_t (*seen)[AD_DIGEST_LEN]; /* hashes of accepted tokens (ring) */
 	size_t n_seen, seen_next;
+	struct d_pend { uint32_t uid, n; } *pend; /* store.c: pending per uid */
+	size_t n_pend;
+	uint32_t *seen_tab;      /* seen.c: index over the ring */
+	uint8_t seen_key[16];    /* seen.c: SipHash key, random per daemon */
 	int64_t last_checkpoint_ms;
 	int64_t started_ms;
 	volatile int stop;
@@ -128,6 +163,22 @@ struct daemon {
 	struct nh *http;         /* webhooks and checks (notify_daemon.c) */
 	struct notifier *notifier;
 	struct dgrant *grants;   /* grant.c: standing grants, newest first */
+	int snap_fd;             /* snapshot.c: EVIDENCE.snap, -1 if none */
+	int snap_slot;           /* slot of the newest snapshot, -1 if none */
+	uint64_t snap_seq;       /* seq it covers, 0 if none */
+	int snap_replay;         /* rebuilding kept objects: no pruning */
+	/* group commit (journal.c, loop.c; see the top of this file) */
+	int gc_in_pass;          /* inside a loop pass: commits are batched */
+	int gc_err;              /* a write of this pass failed: refuse more */
+	int gc_rebuilding;       /* replaying after a failure: no wake-ups */
+	int gc_fatal;            /* state could not be rebuilt: stop */
+	uint64_t gc_gen;         /* pass/batch number (conn marks) */
+	size_t gc_written;       /* records written + applied, not yet synced */
+	struct j_pub *gc_q;      /* their held syslog lines + webhooks */
+	size_t gc_cap;
+	uint64_t n_syncs;        /* evidence fdatasyncs asked for (health) */
+	uint64_t n_records;      /* records written (health) */
+	uint64_t tick_s;         /* d_now() of the last expiry scan */
 };
 
 /* time.c */
@@ -139,6 +190,12 @@ uint64_t d_now_us(const struct daemon *d);
 void d_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void d_log_init(int foreground);
+/* A line about a decision: held while a pass is open (d_log_hold), then
+ * logged (d_log_release(1)) or dropped with the pass (d_log_release(0)). */
+void d_log_later(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void d_log_hold(void);
+void d_log_release(int emit);
 
 /* runtime.c */
 int rt_load(struct runtime **out, const char *config_path, char *err,
@@ -162,13 +219,17 @@ struct dreq *store_find_rerun(struct daemon *d, uint32_t uid,
 			      const uint8_t exec_digest[AD_DIGEST_LEN],
 			      const char *sponsor);
 size_t store_pending_of(const struct daemon *d, uint32_t uid);
+void store_set_state(struct daemon *d, struct dreq *q, enum ad_state st);
 int store_new_id(struct daemon *d, char out[AD_ID_MAX]);
 void store_free_all(struct daemon *d);
 int store_decision(struct ad_decision *out, const struct dreq *q);
 json_t *store_show_json(const struct dreq *q);
 json_t *store_summary_json(const struct dreq *q, uint64_t now);
+/* seen.c */
 int store_seen(const struct daemon *d, const uint8_t h[AD_DIGEST_LEN]);
 void store_remember(struct daemon *d, const uint8_t h[AD_DIGEST_LEN]);
+int store_seen_reindex(struct daemon *d);
+void store_seen_free(struct daemon *d);
 int store_is_final(enum ad_state s);
 void store_prune(struct daemon *d);
 
@@ -188,9 +249,21 @@ int store_link(struct daemon *d, struct dreq *q);
 int journal_commit(struct daemon *d, json_t *rec);
 #define J_BATCH_MAX 4 /* records one operation may commit together */
 int journal_commit_n(struct daemon *d, json_t *const *recs, size_t n);
+#define J_PASS_RECORDS 256 /* records per group sync at most */
+void journal_pass_begin(struct daemon *d);
+/* ONE fdatasync for the pass; release or drop + rebuild (0 = durable) */
+int journal_pass_end(struct daemon *d);
+int journal_sync(struct daemon *d);
 int journal_apply(struct daemon *d, const json_t *rec);
 int journal_replay(struct daemon *d, const char *path, char *err,
 		   size_t errlen);
+struct ad_evidence_info;
+/* Start-up: open the evidence file and rebuild the state in one verifying
+ * pass, from the snapshot if one verifies (snapshot.h); info as from
+ * ad_evidence_open. On error d->ev is NULL and err says why. */
+int journal_open_replay(struct daemon *d, const char *path,
+			struct ad_evidence_info *info, char *err,
+			size_t errlen);
 json_t *journal_record(const char *event, const char *id);
 /* ratelimit.c: 1 = record this refusal by uid (with *suppressed, the
  * refusals not recorded since its last one), 0 = do not (counted). */
@@ -198,12 +271,16 @@ int rl_refusal_record(uid_t uid, uint64_t *suppressed);
 void journal_lifecycle(struct daemon *d, const char *event,
 		       const char *what);
 void journal_tick(struct daemon *d);   /* expiry + periodic checkpoint */
-void journal_checkpoint(struct daemon *d);
+void journal_checkpoint(struct daemon *d); /* skipped while records wait */
+void journal_checkpoint_due(struct daemon *d);
 
 /* loop.c */
 int loop_run(struct daemon *d);
 void loop_close_all(struct daemon *d);
 void loop_notify(struct daemon *d, const struct dreq *q);
+/* A failed pass: cut each connection's held output back, error replies,
+ * re-park the waiters it woke (memory is already rebuilt). */
+void loop_rollback(struct daemon *d, int err);
 int conn_send(struct daemon *d, struct conn *c, json_t *msg);
 int conn_send_error(struct daemon *d, struct conn *c, int err,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -106,6 +106,8 @@ static void grant_prune(struct daemon *d)
 	struct dgrant **pp = &d->grants;
 	size_t n = 0;
 
+	if (d->snap_replay) /* rebuilding kept grants (snapshot.h) */
+		return;
 	for (struct dgrant *g = d->grants; g != NULL; g = g->next)
 		n++;
 	while (*pp != NULL && n > D_GRANTS_MAX) {

@@ -13,6 +13,11 @@
  *  - Output per connection is capped: a client that does not read its
  *    replies is dropped, it never makes the daemon grow without bound.
  *  - Signals arrive through signalfd, never interrupt a handler midway.
+ *  - Group commit (daemon.h): no connection is written to during a pass;
+ *    flush_all runs only after journal_pass_end made the pass durable, so
+ *    no reply or pushed decision leaves before its records are synced. A
+ *    connection's output of the pass starts at gc_mark (whole frames), so
+ *    a failed pass is cut back exactly (loop_rollback).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -84,16 +89,30 @@ static int conn_flush(struct daemon *d, struct conn *c)
 	return 0;
 }
 
+/* The first output of this pass to c: remember where it starts. */
+static void conn_mark(const struct daemon *d, struct conn *c)
+{
+	if (c->gc_gen == d->gc_gen)
+		return;
+	if (c->out.off > 0 && ad_buf_avail(&c->out) == 0)
+		ad_buf_reset(&c->out);
+	c->gc_gen = d->gc_gen;
+	c->gc_mark = c->out.len;
+	c->gc_sent = 0;
+	c->gc_woke[0] = '\0';
+}
+
 int conn_send(struct daemon *d, struct conn *c, json_t *msg)
 {
 	int r;
 
 	if (msg == NULL)
 		return AD_ERR_NOMEM;
-	if (c->out.off > 0 && ad_buf_avail(&c->out) == 0)
-		ad_buf_reset(&c->out);
+	conn_mark(d, c);
 	r = ad_frame_encode(&c->out, msg, AD_REPLY_MAX);
 	json_decref(msg);
+	if (r == 0)
+		c->gc_sent++;
 	if (r != 0) {
 		if (r == AD_ERR_TOOBIG && ad_buf_avail(&c->out) < OUT_MAX / 2)
 			return conn_send_error(d, c, AD_ERR_TOOBIG,
@@ -268,26 +287,68 @@ static int conn_read(struct daemon *d, struct conn *c)
 	return 0;
 }
 
+/* Read only: what a frame answers is flushed after the pass's sync. */
 static void conn_event(struct daemon *d, struct conn *c, uint32_t ev)
 {
 	if ((ev & EPOLLIN) && conn_read(d, c) != 0)
 		c->closing = 1;
-	if ((ev & (EPOLLERR | EPOLLHUP)) || conn_flush(d, c) != 0)
+	if (ev & (EPOLLERR | EPOLLHUP))
 		conn_close(d, c);
 }
 
-/* Push the durable decision to every connection parked on q. */
+/* Push the decision to every connection parked on q (held with the rest
+ * of the pass until it is durable; none while replaying). */
 void loop_notify(struct daemon *d, const struct dreq *q)
 {
-	if (!store_is_final(q->state))
+	if (!store_is_final(q->state) || d->gc_rebuilding)
 		return;
 	for (struct conn *c = d->conns; c != NULL; c = c->next) {
 		if (c->wait_id[0] == '\0' ||
 		    strncmp(c->wait_id, q->req.id, AD_ID_MAX) != 0)
 			continue;
+		conn_mark(d, c);
+		memcpy(c->gc_woke, c->wait_id, sizeof(c->gc_woke));
 		c->wait_id[0] = '\0';
 		c->last_ms = d_mono_ms();
 		ops_decision_reply(d, c, q);
+	}
+}
+
+/* A waiter woken by the lost pass: parked again if its request is still
+ * undecided in the rebuilt state, answered now if decided, else told. */
+static uint32_t rollback_waiter(struct daemon *d, struct conn *c)
+{
+	struct dreq *q = store_find(d, c->gc_woke);
+
+	if (q == NULL)
+		return 1;
+	if (store_is_final(q->state)) {
+		ops_decision_reply(d, c, q);
+		return 0;
+	}
+	memcpy(c->wait_id, c->gc_woke, sizeof(c->wait_id));
+	return 0;
+}
+
+void loop_rollback(struct daemon *d, int err)
+{
+	for (struct conn *c = d->conns; c != NULL; c = c->next) {
+		uint32_t owed;
+
+		if (c->gc_gen != d->gc_gen)
+			continue; /* heard nothing from this pass */
+		c->out.len = c->gc_mark;
+		owed = c->gc_sent;
+		c->gc_gen = 0; /* a new mark for what follows */
+		if (c->gc_woke[0] != '\0') { /* its pushed decision is gone */
+			owed -= owed > 0;
+			owed += rollback_waiter(d, c);
+			c->gc_woke[0] = '\0';
+		}
+		while (owed-- > 0)
+			conn_send_error(d, c, err, "evidence could not be written "
+					"(%s); nothing of this operation counts",
+					ad_strerror(err));
 	}
 }
 
@@ -355,6 +416,7 @@ int loop_run(struct daemon *d)
 			d_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
 			return AD_ERR_IO;
 		}
+		journal_pass_begin(d);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &d->lfd)
 				conn_accept(d);
@@ -364,12 +426,16 @@ int loop_run(struct daemon *d)
 				dn_run(d);
 			else
 				conn_event(d, evs[i].data.ptr, evs[i].events);
+			if (d->gc_written >= J_PASS_RECORDS)
+				journal_sync(d); /* bound one group's size */
 		}
 		journal_tick(d);
+		journal_pass_end(d); /* ONE fdatasync, then the output may go */
+		journal_checkpoint_due(d);
 		sweep_idle(d);
 		flush_all(d);
 	}
-	return 0;
+	return d->gc_fatal ? AD_ERR_IO : 0;
 }
 
 void loop_close_all(struct daemon *d)

@@ -182,7 +182,7 @@ static int record_check(struct daemon *d, const char *id,
 	    (r = journal_commit(d, rec)) == 0 &&
 	    json_array_append(checks, sum) != 0)
 		r = AD_ERR_NOMEM;
-	d_log(o->ok ? LOG_INFO : LOG_WARNING, "%s for %s: %s (HTTP %ld) %s",
+	d_log_later(o->ok ? LOG_INFO : LOG_WARNING, "%s for %s: %s (HTTP %ld) %s",
 	      o->kind, id, o->ok ? "passed" : "failed", o->status, o->why);
 	json_decref(sum);
 	json_decref(rec);

@@ -11,7 +11,8 @@
  *   grant                          uid 0 or an approver (grant_ops.c)
  *   revoke                         uid 0 (signed revokes go through submit)
  * An approver is a unix user named by a registered key's `user=`.
- * Replies about a state are sent only after the state is durable.
+ * Replies about a state are sent only after the state is durable: every
+ * reply of a loop pass waits for the pass's one fdatasync (daemon.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -216,8 +217,10 @@ static int op_consume(struct daemon *d, struct conn *c, json_t *msg)
 	if (ad_json_u64(&pid, msg, "pid") != 0 || pid > 0x7fffffff)
 		return conn_send_error(d, c, AD_ERR_INVALID, "field 'pid': "
 				       "missing or not a process id");
-	if (q->state == AD_STATE_APPROVED && d_now(d) >= q->not_after)
+	if (q->state == AD_STATE_APPROVED && d_now(d) >= q->not_after) {
+		d->tick_s = 0; /* a scan now, even in the same second */
 		journal_tick(d); /* records the expiry first */
+	}
 	if (q->state != AD_STATE_APPROVED && q->state != AD_STATE_ALLOWED)
 		return conn_send_error(d, c, q->state == AD_STATE_EXPIRED ?
 				       AD_ERR_EXPIRED : AD_ERR_STATE,
@@ -306,13 +309,15 @@ static int op_health(struct daemon *d, struct conn *c, json_t *msg)
 	for (struct dreq *q = d->reqs; q != NULL; q = q->next)
 		pending += q->state == AD_STATE_PENDING;
 	if (o == NULL || json_object_update_new(o, json_pack(
-		"{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I}",
+		"{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I}",
 		"version", APPROVERD_VERSION, "host", rt_config(d->rt)->host_id,
 		"uptime", (json_int_t)((d_mono_ms() - d->started_ms) / 1000),
 		"requests", (json_int_t)d->n_reqs, "pending", (json_int_t)pending,
 		"connections", (json_int_t)d->n_conns,
 		"evidence", d->evidence_err ? ad_errname(d->evidence_err) : "ok",
-		"evidence_seq", (json_int_t)ad_evidence_seq(d->ev))) != 0) {
+		"evidence_seq", (json_int_t)ad_evidence_seq(d->ev),
+		"evidence_records", (json_int_t)d->n_records,
+		"evidence_syncs", (json_int_t)d->n_syncs)) != 0) {
 		json_decref(o);
 		return conn_send_error(d, c, AD_ERR_NOMEM, "building health");
 	}

@@ -39,10 +39,45 @@ struct dreq *store_find_rerun(struct daemon *d, uint32_t uid,
 }
 
 /* A new entry: indexed first (may fail), then at the head of the list. */
+/* Pending requests per requester uid (a handful of AI accounts), kept in
+ * step by store_link, store_set_state and store_free_all, so the create
+ * cap costs a short scan instead of a walk of every kept request. */
+static struct d_pend *pend_slot(struct daemon *d, uint32_t uid, int add)
+{
+	struct d_pend *p;
+
+	for (size_t i = 0; i < d->n_pend; i++)
+		if (d->pend[i].uid == uid)
+			return &d->pend[i];
+	if (!add || (p = realloc(d->pend, (d->n_pend + 1) * sizeof(*p))) == NULL)
+		return NULL;
+	d->pend = p;
+	p = &d->pend[d->n_pend++];
+	p->uid = uid;
+	p->n = 0;
+	return p;
+}
+
+static int pend_adjust(struct daemon *d, uint32_t uid, int delta)
+{
+	struct d_pend *p = pend_slot(d, uid, delta > 0);
+
+	if (p == NULL)
+		return delta > 0 ? AD_ERR_NOMEM : 0;
+	if (delta < 0 && p->n > 0)
+		p->n--;
+	else if (delta > 0)
+		p->n++;
+	return 0;
+}
+
 int store_link(struct daemon *d, struct dreq *q)
 {
 	int r = idx_add(d, q);
 
+	if (r == 0 && q->state == AD_STATE_PENDING &&
+	    (r = pend_adjust(d, q->req.uid, +1)) != 0)
+		idx_del(d, q);
 	if (r != 0)
 		return r;
 	q->next = d->reqs;
@@ -51,14 +86,22 @@ int store_link(struct daemon *d, struct dreq *q)
 	return 0;
 }
 
+/* Every change of a linked request's state goes through here. */
+void store_set_state(struct daemon *d, struct dreq *q, enum ad_state st)
+{
+	if (q->state == AD_STATE_PENDING && st != AD_STATE_PENDING)
+		pend_adjust(d, q->req.uid, -1);
+	else if (q->state != AD_STATE_PENDING && st == AD_STATE_PENDING)
+		pend_adjust(d, q->req.uid, +1); /* not a transition we make */
+	q->state = st;
+}
+
 size_t store_pending_of(const struct daemon *d, uint32_t uid)
 {
-	size_t n = 0;
-
-	for (const struct dreq *q = d->reqs; q != NULL; q = q->next)
-		if (q->req.uid == uid && q->state == AD_STATE_PENDING)
-			n++;
-	return n;
+	for (size_t i = 0; i < d->n_pend; i++)
+		if (d->pend[i].uid == uid)
+			return d->pend[i].n;
+	return 0;
 }
 
 int store_new_id(struct daemon *d, char out[AD_ID_MAX])
@@ -100,9 +143,10 @@ void store_free_all(struct daemon *d)
 	d->reqs = NULL;
 	d->n_reqs = 0;
 	idx_free(d);
-	free(d->seen);
-	d->seen = NULL;
-	d->n_seen = d->seen_next = 0;
+	store_seen_free(d);
+	free(d->pend);
+	d->pend = NULL;
+	d->n_pend = 0;
 }
 
 static char *approver_names(const struct dreq *q)
@@ -237,62 +281,75 @@ json_t *store_summary_json(const struct dreq *q, uint64_t now)
 			 "ticket", q->req.ticket);
 }
 
-int store_seen(const struct daemon *d, const uint8_t h[AD_DIGEST_LEN])
-{
-	for (size_t i = 0; i < d->n_seen; i++)
-		if (sodium_memcmp(d->seen[i], h, AD_DIGEST_LEN) == 0)
-			return 1;
-	return 0;
-}
-
-/* A bounded ring: a token older than D_SEEN_MAX accepted tokens has long
- * expired (not_after is capped by max_ttl), so forgetting it is safe. */
-void store_remember(struct daemon *d, const uint8_t h[AD_DIGEST_LEN])
-{
-	if (d->seen == NULL &&
-	    (d->seen = calloc(D_SEEN_MAX, AD_DIGEST_LEN)) == NULL)
-		return;
-	memcpy(d->seen[d->seen_next], h, AD_DIGEST_LEN);
-	d->seen_next = (d->seen_next + 1) % D_SEEN_MAX;
-	if (d->n_seen < D_SEEN_MAX)
-		d->n_seen++;
-}
-
 /* Finished requests that nobody can act on any more (a break-glass
- * request stays until it is reviewed: the review acts on it). */
-static int prunable(const struct dreq *q)
+ * request stays until it is reviewed: the review acts on it). A consumed
+ * request still owed a `result` (sudo killed, a session that never
+ * reported) is kept for D_RESULT_WAIT after its creation, measured against
+ * the newest request so that a replay prunes exactly as the live daemon
+ * did (SECURITY-TESTING.md finding 4). */
+static int prunable(const struct dreq *q, uint64_t newest_us)
 {
+	int owed = q->state == AD_STATE_CONSUMED && q->results_owed > 0 &&
+		   newest_us - q->req.created_us < D_RESULT_WAIT * 1000000ull;
+
 	return q->state != AD_STATE_PENDING && q->state != AD_STATE_APPROVED &&
-	       !(q->state == AD_STATE_CONSUMED && q->results_owed > 0) &&
-	       !(q->bg != NULL && !q->bg->reviewed);
+	       !owed && !(q->bg != NULL && !q->bg->reviewed);
 }
 
-/* Keep memory bounded: beyond D_KEEP_MAX requests, forget the oldest
- * finished ones (the evidence file keeps them). Newest are first. */
+static void dreq_forget(struct daemon *d, struct dreq *q)
+{
+	idx_del(d, q);
+	ad_request_free(&q->req);
+	free(q->requires);
+	free(q->reason);
+	free(q->blocked);
+	json_decref(q->affects);
+	json_decref(q->checks);
+	free(q->appr);
+	free(q->bg);
+	free(q);
+	d->n_reqs--;
+}
+
+/* Prunable requests past the newest D_KEEP_MAX / 2. */
+static size_t prune_candidates(const struct daemon *d, uint64_t newest_us)
+{
+	size_t seen = 0, n = 0;
+
+	for (const struct dreq *q = d->reqs; q != NULL; q = q->next)
+		if (++seen > D_KEEP_MAX / 2 && prunable(q, newest_us))
+			n++;
+	return n;
+}
+
+/*
+ * Keep memory bounded: past D_KEEP_MAX + D_PRUNE_BATCH requests, forget
+ * the OLDEST finished ones down to D_KEEP_MAX (the evidence file keeps
+ * them); the newest D_KEEP_MAX / 2 are always kept. In batches, so the
+ * list is walked once per D_PRUNE_BATCH new requests, not per request
+ * (that made a long replay superlinear). Newest are first in d->reqs.
+ */
 void store_prune(struct daemon *d)
 {
 	struct dreq **pp = &d->reqs;
-	size_t seen = 0;
+	uint64_t newest_us = d->reqs ? d->reqs->req.created_us : 0;
+	size_t seen = 0, cand, excess, skip;
 
-	if (d->n_reqs <= D_KEEP_MAX)
+	if (d->n_reqs <= D_KEEP_MAX + D_PRUNE_BATCH || d->snap_replay)
 		return;
+	cand = prune_candidates(d, newest_us);
+	excess = d->n_reqs - D_KEEP_MAX;
+	skip = cand > excess ? cand - excess : 0; /* the newer candidates */
 	while (*pp != NULL && d->n_reqs > D_KEEP_MAX) {
 		struct dreq *q = *pp;
 
-		if (++seen > D_KEEP_MAX / 2 && prunable(q)) {
-			*pp = q->next;
-			idx_del(d, q);
-			ad_request_free(&q->req);
-			free(q->requires);
-			free(q->reason);
-			free(q->blocked);
-			json_decref(q->affects);
-			json_decref(q->checks);
-			free(q->appr);
-			free(q->bg);
-			free(q);
-			d->n_reqs--;
-			continue;
+		if (++seen > D_KEEP_MAX / 2 && prunable(q, newest_us)) {
+			if (skip == 0) {
+				*pp = q->next;
+				dreq_forget(d, q);
+				continue;
+			}
+			skip--;
 		}
 		pp = &q->next;
 	}

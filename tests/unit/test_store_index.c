@@ -16,6 +16,7 @@
 
 #include "../../approverd/daemon/index.c"
 #include "../../approverd/daemon/store.c"
+#include "../../approverd/daemon/seen.c"
 
 static struct dreq *mk(struct daemon *d, uint32_t uid, uint8_t tag,
 		       enum ad_state st)
@@ -118,7 +119,7 @@ static void test_find_exec_newest_live_match(void **state)
 static void test_prune_keeps_index_in_step(void **state)
 {
 	struct daemon d = {0};
-	size_t total = D_KEEP_MAX + 300;
+	size_t total = D_KEEP_MAX + D_PRUNE_BATCH + 300;
 	char (*ids)[AD_ID_MAX] = calloc(total, AD_ID_MAX);
 	size_t gone = 0;
 
@@ -143,7 +144,7 @@ static void test_prune_keeps_index_in_step(void **state)
 			assert_true(i % 5 != 0); /* a pending one is never pruned */
 		}
 	}
-	assert_int_equal(gone, 300);
+	assert_int_equal(gone, D_PRUNE_BATCH + 300);
 	for (uint32_t u = 0; u < 3; u++)
 		for (int t = 0; t < 251; t++) {
 			uint8_t ex[AD_DIGEST_LEN];
@@ -156,12 +157,82 @@ static void test_prune_keeps_index_in_step(void **state)
 	free(ids);
 }
 
+/* Pruning waits for a full batch, and a consumed request still owed its
+ * `result` is kept for D_RESULT_WAIT after creation (finding 4). */
+static void test_prune_batch_and_result_wait(void **state)
+{
+	struct daemon d = {0};
+	const uint64_t day = 86400ull * 1000000ull, t0 = 100 * day;
+	struct dreq *old_owed, *young_owed, *q;
+	char old_id[AD_ID_MAX], young_id[AD_ID_MAX];
+
+	(void)state;
+	old_owed = mk(&d, 1, 1, AD_STATE_CONSUMED);
+	old_owed->results_owed = 1;
+	old_owed->req.created_us = t0;
+	memcpy(old_id, old_owed->req.id, AD_ID_MAX);
+	young_owed = mk(&d, 1, 2, AD_STATE_CONSUMED);
+	young_owed->results_owed = 1;
+	young_owed->req.created_us = t0 + 2 * day;
+	memcpy(young_id, young_owed->req.id, AD_ID_MAX);
+	for (size_t i = 0; i < D_KEEP_MAX + D_PRUNE_BATCH - 2; i++)
+		mk(&d, 2, (uint8_t)i, AD_STATE_DENIED)->req.created_us =
+			t0 + 3 * day;
+	store_prune(&d); /* exactly KEEP + BATCH: not yet */
+	assert_int_equal(d.n_reqs, D_KEEP_MAX + D_PRUNE_BATCH);
+	q = mk(&d, 2, 9, AD_STATE_DENIED);
+	q->req.created_us = t0 + 8 * day; /* the old one is now 8 days old */
+	store_prune(&d);
+	assert_int_equal(d.n_reqs, D_KEEP_MAX);
+	assert_null(store_find(&d, old_id));     /* waited 7 days: forgotten */
+	assert_non_null(store_find(&d, young_id)); /* 6 days: still kept */
+	store_free_all(&d);
+}
+
+static size_t scan_pending(const struct daemon *d, uint32_t uid)
+{
+	size_t n = 0;
+
+	for (const struct dreq *q = d->reqs; q != NULL; q = q->next)
+		n += q->req.uid == uid && q->state == AD_STATE_PENDING;
+	return n;
+}
+
+/* The per-requester pending count (the create cap) equals a scan through
+ * links, every state change made through store_set_state, and pruning. */
+static void test_pending_count_in_step(void **state)
+{
+	static const enum ad_state next[] = {
+		AD_STATE_APPROVED, AD_STATE_DENIED, AD_STATE_EXPIRED,
+		AD_STATE_WITHDRAWN, AD_STATE_CONSUMED};
+	struct daemon d = {0};
+	struct dreq *q;
+	size_t i = 0;
+
+	(void)state;
+	for (i = 0; i < D_KEEP_MAX + D_PRUNE_BATCH + 500; i++) {
+		q = mk(&d, (uint32_t)(i % 7), (uint8_t)i, AD_STATE_PENDING);
+		if (i % 3 != 0)
+			store_set_state(&d, q, next[i % 5]);
+		if (i % 5 == 1)
+			store_set_state(&d, q, AD_STATE_CONSUMED);
+	}
+	store_prune(&d);
+	for (uint32_t u = 0; u < 8; u++)
+		assert_int_equal(store_pending_of(&d, u), scan_pending(&d, u));
+	assert_int_not_equal(store_pending_of(&d, 3), 0);
+	store_free_all(&d);
+	assert_int_equal(store_pending_of(&d, 3), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_by_id_through_growth),
 		cmocka_unit_test(test_find_exec_newest_live_match),
 		cmocka_unit_test(test_prune_keeps_index_in_step),
+		cmocka_unit_test(test_prune_batch_and_result_wait),
+		cmocka_unit_test(test_pending_count_in_step),
 	};
 
 	if (sodium_init() < 0)

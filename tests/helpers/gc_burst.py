@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""gc_burst.py — put several frames into ONE approverd loop pass (tests only).
+
+    gc_burst.py SOCK DAEMON_PID JSON [JSON...]
+
+Opens one connection per JSON frame, lets the daemon accept them, stops the
+daemon (SIGSTOP), writes every frame, resumes it (SIGCONT): its next
+epoll_wait sees all of them ready, so they are handled in the same pass and
+share one group commit (approverd/daemon/daemon.h). Then reads one reply per
+connection and prints "reply I JSON" (I = argument index from 0), or
+"reply I none" when nothing came within 10 s. Exit 0 unless the socket could
+not be used (exit 1) or the arguments are wrong (exit 2).
+"""
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+
+
+def read_frame(s, deadline):
+    buf = b""
+    while True:
+        if len(buf) >= 4:
+            n = struct.unpack(">I", buf[:4])[0]
+            if len(buf) >= 4 + n:
+                return buf[4:4 + n].decode("utf-8", "replace")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return None
+        if not chunk:
+            return None
+        buf += chunk
+
+
+def main(argv):
+    if len(argv) < 4:
+        print("usage: gc_burst.py SOCK DAEMON_PID JSON [JSON...]",
+              file=sys.stderr)
+        return 2
+    path, pid, frames = argv[1], int(argv[2]), argv[3:]
+    conns = []
+    try:
+        for _ in frames:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            conns.append(s)
+    except OSError as e:
+        print("error connect: %s" % e)
+        return 1
+    time.sleep(0.3)  # every connection accepted before the stop
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for s, f in zip(conns, frames):
+            body = f.encode("utf-8")
+            s.sendall(struct.pack(">I", len(body)) + body)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    for i, s in enumerate(conns):
+        r = read_frame(s, deadline)
+        print("reply %d %s" % (i, r if r is not None else "none"))
+        s.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
