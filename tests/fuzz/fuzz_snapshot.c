@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../approverd/daemon/snapshot.c"
+#include "../../approverd/daemon/seen.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
