@@ -101,6 +101,7 @@ static int core_open(void **h, const char *path, char *why, size_t whylen)
 int ad_core_load(void **out, const void *anchor, const char *name,
 		 const char *sym, char *why, size_t whylen)
 {
+	const struct ad_core_head *hd;
 	char path[PATH_MAX];
 	void *h = NULL, *p;
 	int rc;
@@ -125,6 +126,14 @@ int ad_core_load(void **out, const void *anchor, const char *name,
 		snprintf(why, whylen, "%s: no symbol %s (not an approverd "
 			 "core module?)", path, sym);
 		return AD_ERR_NOTFOUND;
+	}
+	hd = p;
+	if (hd->abi != AD_CORE_ABI || hd->version == NULL ||
+	    strcmp(hd->version, APPROVERD_VERSION) != 0) {
+		snprintf(why, whylen, "%s is version %.32s (ABI %u), this module "
+			 "is %s (ABI %u)", path, hd->version ? hd->version : "?",
+			 hd->abi, APPROVERD_VERSION, AD_CORE_ABI);
+		return AD_ERR_INVALID;
 	}
 	*out = p;
 	return 0;

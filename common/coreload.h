@@ -23,11 +23,18 @@
 /* ABI between a front and its core: bumped when a core struct changes. */
 #define AD_CORE_ABI 1
 
+/* Every core's exported struct begins with these two fields. */
+struct ad_core_head {
+	unsigned abi;        /* AD_CORE_ABI */
+	const char *version; /* APPROVERD_VERSION: front and core must match */
+};
+
 /*
  * Load the core file `name` (a bare file name) from the directory of the
  * object containing `anchor`, and look up its one exported symbol `sym`.
- * Returns 0 and *out (never NULL on success), or an AD_ERR_* code with why
- * filled ("PATH: reason"). The library stays loaded for the life of the
+ * Its struct must start with a struct ad_core_head of this ABI and version
+ * (else AD_ERR_INVALID). Returns 0 and *out (never NULL on success), or an
+ * AD_ERR_* code with why filled ("PATH: reason"). The library stays loaded for the life of the
  * process (the core may still run at exit, e.g. sudo's audit close).
  */
 int ad_core_load(void **out, const void *anchor, const char *name,

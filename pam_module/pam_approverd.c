@@ -41,14 +41,10 @@ static int core_get(char *why, size_t whylen)
 			  whylen);
 	if (rc != 0)
 		return rc;
-	c = p;
-	if (c->abi != AD_CORE_ABI || c->version == NULL ||
-	    strcmp(c->version, APPROVERD_VERSION) != 0 ||
-	    c->ctx_size != sizeof(struct pam_ctx) || c->gate == NULL) {
-		snprintf(why, whylen, "%s is version %.32s (ABI %u), the "
-			 "module is %s (ABI %u)", AD_PAM_CORE_FILE,
-			 c->version != NULL ? c->version : "?", c->abi,
-			 APPROVERD_VERSION, AD_CORE_ABI);
+	c = p; /* ABI and version checked by ad_core_load */
+	if (c->ctx_size != sizeof(struct pam_ctx) || c->gate == NULL) {
+		snprintf(why, whylen, "%s: its context size or entry does not "
+			 "match this module", AD_PAM_CORE_FILE);
 		return -1;
 	}
 	core = c;

@@ -128,8 +128,7 @@ static int core_gate(struct pam_ctx *x)
 
 const struct ad_pam_core approverd_pam_core;
 const struct ad_pam_core approverd_pam_core = {
-	.abi = AD_CORE_ABI,
-	.version = APPROVERD_VERSION,
+	.head = {.abi = AD_CORE_ABI, .version = APPROVERD_VERSION},
 	.ctx_size = sizeof(struct pam_ctx),
 	.gate = core_gate,
 };

@@ -19,6 +19,7 @@
 #include <security/pam_modules.h>
 
 #include "config.h"
+#include "coreload.h"
 #include "pamreq.h"
 
 #define AD_PAM_CORE_FILE "pam_approverd_core.so"
@@ -44,8 +45,7 @@ struct pam_ctx {
 
 /* The core's one exported symbol (AD_PAM_CORE_SYM). */
 struct ad_pam_core {
-	unsigned abi;        /* AD_CORE_ABI (coreload.h) */
-	const char *version; /* APPROVERD_VERSION: front and core must match */
+	struct ad_core_head head; /* ABI and version (coreload.h) */
 	size_t ctx_size;     /* sizeof(struct pam_ctx) of the build */
 	/* Build the request for x->initiator and run the approval flow:
 	 * PAM_SUCCESS only if allowed; a failure code otherwise. */

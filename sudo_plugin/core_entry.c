@@ -25,8 +25,7 @@ static struct audit_plugin core_audit = {
 
 const struct ad_sudo_core approverd_sudo_core;
 const struct ad_sudo_core approverd_sudo_core = {
-    .abi = AD_CORE_ABI,
-    .version = APPROVERD_VERSION,
+    .head = {.abi = AD_CORE_ABI, .version = APPROVERD_VERSION},
     .approval = &core_approval,
     .audit = &core_audit,
 };

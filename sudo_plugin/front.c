@@ -119,14 +119,10 @@ static int core_get(char *why, size_t whylen)
 	                  whylen);
 	if (rc != 0)
 		return rc;
-	c = p;
-	if (c->abi != AD_CORE_ABI || c->version == NULL ||
-	    strcmp(c->version, APPROVERD_VERSION) != 0 ||
-	    c->approval == NULL || c->audit == NULL) {
-		snprintf(why, whylen, "%s is version %.32s (ABI %u), the "
-		         "plugin is %s (ABI %u)", AD_SUDO_CORE_FILE,
-		         c->version != NULL ? c->version : "?", c->abi,
-		         APPROVERD_VERSION, AD_CORE_ABI);
+	c = p; /* ABI and version checked by ad_core_load */
+	if (c->approval == NULL || c->audit == NULL) {
+		snprintf(why, whylen, "%s: no approval or audit plugin in it",
+		         AD_SUDO_CORE_FILE);
 		return AD_ERR_INVALID;
 	}
 	core = c;

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "coreload.h"
 #include "request.h"
 
 #define AD_SUDO_DEFAULT_CONFIG "/etc/approverd/approverd.conf"
@@ -41,8 +42,7 @@ extern struct ad_sudo_shared ad_sudo_shared;
 #define AD_SUDO_CORE_FILE "sudo_approverd_core.so"
 #define AD_SUDO_CORE_SYM "approverd_sudo_core"
 struct ad_sudo_core {
-	unsigned abi;        /* AD_CORE_ABI (coreload.h) */
-	const char *version; /* APPROVERD_VERSION: front and core must match */
+	struct ad_core_head head; /* ABI and version (coreload.h) */
 	struct approval_plugin *approval;
 	struct audit_plugin *audit;
 };

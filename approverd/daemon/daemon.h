@@ -222,6 +222,7 @@ size_t store_pending_of(const struct daemon *d, uint32_t uid);
 void store_set_state(struct daemon *d, struct dreq *q, enum ad_state st);
 int store_new_id(struct daemon *d, char out[AD_ID_MAX]);
 void store_free_all(struct daemon *d);
+void store_dreq_free(struct dreq *q);
 int store_decision(struct ad_decision *out, const struct dreq *q);
 json_t *store_show_json(const struct dreq *q);
 json_t *store_summary_json(const struct dreq *q, uint64_t now);

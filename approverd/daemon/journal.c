@@ -363,19 +363,6 @@ static int set_text(char **dst, const char *s)
 	return 0;
 }
 
-static void dreq_free(struct dreq *q)
-{
-	ad_request_free(&q->req);
-	free(q->requires);
-	free(q->reason);
-	free(q->blocked);
-	json_decref(q->affects);
-	json_decref(q->checks);
-	free(q->appr);
-	free(q->bg);
-	free(q);
-}
-
 /* A `request` record: a new entry (state as recorded). */
 static int apply_request(struct daemon *d, const json_t *rec,
 			 struct dreq **out)
@@ -414,7 +401,7 @@ static int apply_request(struct daemon *d, const json_t *rec,
 	*out = q;
 	return 0;
 fail:
-	dreq_free(q);
+	store_dreq_free(q);
 	return r;
 }
 

@@ -124,21 +124,27 @@ int store_is_final(enum ad_state s)
 	return s != AD_STATE_PENDING;
 }
 
+/* Everything a request owns, and the request (not linked, or unlinked). */
+void store_dreq_free(struct dreq *q)
+{
+	ad_request_free(&q->req);
+	free(q->requires);
+	free(q->reason);
+	free(q->blocked);
+	json_decref(q->affects);
+	json_decref(q->checks);
+	free(q->appr);
+	free(q->bg);
+	free(q);
+}
+
 void store_free_all(struct daemon *d)
 {
 	struct dreq *q = d->reqs, *next;
 
 	for (; q != NULL; q = next) {
 		next = q->next;
-		ad_request_free(&q->req);
-		free(q->requires);
-		free(q->reason);
-		free(q->blocked);
-		json_decref(q->affects);
-		json_decref(q->checks);
-		free(q->appr);
-		free(q->bg);
-		free(q);
+		store_dreq_free(q);
 	}
 	d->reqs = NULL;
 	d->n_reqs = 0;
@@ -299,15 +305,7 @@ static int prunable(const struct dreq *q, uint64_t newest_us)
 static void dreq_forget(struct daemon *d, struct dreq *q)
 {
 	idx_del(d, q);
-	ad_request_free(&q->req);
-	free(q->requires);
-	free(q->reason);
-	free(q->blocked);
-	json_decref(q->affects);
-	json_decref(q->checks);
-	free(q->appr);
-	free(q->bg);
-	free(q);
+	store_dreq_free(q);
 	d->n_reqs--;
 }
 

@@ -23,6 +23,15 @@ DL_BIN=$APPROVERD_BUILD/approverd
 DL_CTL=$APPROVERD_BUILD/approverctl
 DL_ADC=$APPROVERD_BUILD/tests/helpers/adtest_client
 
+# Preconditions of a test that drives the real sudo against the daemon.
+dl_sudo_ready() {
+	ns_must "plugin built" test -f "$APPROVERD_BUILD/sudo_approverd.so"
+	ns_must "approverd built" test -x "$DL_BIN"
+	ns_must "approverctl built" test -x "$DL_CTL"
+	ns_must users ns_users
+	ns_must devlog ns_devlog
+}
+
 dl_setup() { # [policy text]
 	DL_ETC=$T/etc/approverd
 	DL_APPROVERS=$DL_ETC/approvers.d

@@ -13,11 +13,7 @@
 ns_reexec "$0" "$@"
 . "$(dirname "$0")/daemon_lib.sh"
 
-ns_must "plugin built" test -f "$APPROVERD_BUILD/sudo_approverd.so"
-ns_must "approverd built" test -x "$DL_BIN"
-ns_must "approverctl built" test -x "$DL_CTL"
-ns_must users ns_users
-ns_must devlog ns_devlog
+dl_sudo_ready # plugin, daemon, approverctl built; users; /dev/log
 
 B=$T/bin
 mkdir -p "$B" && chmod 0755 "$B"
