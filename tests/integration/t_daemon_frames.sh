@@ -97,7 +97,7 @@ i=0 idlers=
 # turned away).
 while [ $i -lt 8 ]; do adc idle $((20000 * ${DL_SLOW:-1})) >/dev/null & idlers="$idlers $!"; i=$((i + 1)); done
 cap_full() { ! dl_healthy && ! dl_healthy; }
-ns_must "all 8 connection slots are taken" wait_for 15 cap_full
+ns_must "all 8 connection slots are taken" wait_for 30 cap_full
 out=$(adc idle 3000)
 tap_like "$out" '^closed' "connection over max_connections is closed at once"
 kill $idlers 2>/dev/null # done: their connections close now
