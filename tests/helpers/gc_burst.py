@@ -3,7 +3,8 @@
 
     gc_burst.py SOCK DAEMON_PID JSON [JSON...]
 
-Opens one connection per JSON frame, lets the daemon accept them, stops the
+Opens one connection per JSON frame, makes sure the daemon has accepted each
+(a health round trip on it), stops the
 daemon (SIGSTOP), writes every frame, resumes it (SIGCONT): its next
 epoll_wait sees all of them ready, so they are handled in the same pass and
 share one group commit (approverd/daemon/daemon.h). Then reads one reply per
@@ -39,6 +40,18 @@ def read_frame(s, deadline):
         buf += chunk
 
 
+def wait_stopped(pid):
+    """True once /proc/PID/stat says the process is stopped (T)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if state in ("T", "t"):
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def main(argv):
     if len(argv) < 4:
         print("usage: gc_burst.py SOCK DAEMON_PID JSON [JSON...]",
@@ -54,8 +67,22 @@ def main(argv):
     except OSError as e:
         print("error connect: %s" % e)
         return 1
-    time.sleep(0.3)  # every connection accepted before the stop
+    # every connection accepted and registered before the stop: a health
+    # round trip on each proves it (a fixed sleep was not enough on a
+    # loaded machine under ASan: late accepts fell into later passes)
+    health = b'{"v":1,"op":"health"}'
+    for s in conns:
+        s.sendall(struct.pack(">I", len(health)) + health)
+        if read_frame(s, time.monotonic() + 30) is None:
+            print("error: no health reply before the burst")
+            return 1
     os.kill(pid, signal.SIGSTOP)
+    # kill() returns before the daemon has stopped: on a loaded machine it
+    # could still see the first frame alone in one more pass; wait for it
+    if not wait_stopped(pid):
+        os.kill(pid, signal.SIGCONT)
+        print("error: the daemon did not stop")
+        return 1
     try:
         for s, f in zip(conns, frames):
             body = f.encode("utf-8")
