@@ -95,8 +95,23 @@ i=0 idlers=
 # connected at once even when starting them is slow on a loaded machine; the
 # cap being full is an explicit precondition (two health checks in a row are
 # turned away).
-while [ $i -lt 8 ]; do adc idle $((20000 * ${DL_SLOW:-1})) >/dev/null & idlers="$idlers $!"; i=$((i + 1)); done
-cap_full() { ! dl_healthy && ! dl_healthy; }
+# Start them only once no other connection is open (a health probe still
+# counted would take a slot, and the 8th idler would be turned away).
+conns() { adc health | sed -n 's/.*"connections":\([0-9]*\).*/\1/p'; }
+settled() { [ "$(conns)" = 1 ]; }
+ns_must "no connection but the probe's own before the cap test" wait_for 20 settled
+# An idler turned away all the same (a close not yet processed) exits at
+# once; cap_full starts a new one for each that is gone.
+idle_more() {
+	i=0
+	for p in $idlers; do kill -0 "$p" 2>/dev/null && i=$((i + 1)); done
+	while [ $i -lt 8 ]; do
+		adc idle $((20000 * ${DL_SLOW:-1})) >/dev/null & idlers="$idlers $!"
+		i=$((i + 1))
+	done
+}
+idle_more
+cap_full() { idle_more; ! dl_healthy && ! dl_healthy; }
 ns_must "all 8 connection slots are taken" wait_for 30 cap_full
 out=$(adc idle 3000)
 tap_like "$out" '^closed' "connection over max_connections is closed at once"
@@ -107,12 +122,15 @@ tap_ok "served again once connections close" dl_healthy
 # one non-root uid may hold at most max_connections/4 (= 2) connections
 wait $idlers
 wait_for 20 dl_healthy
-conns() { adc health | sed -n 's/.*"connections":\([0-9]*\).*/\1/p'; }
-base=$(conns)
-as_user dave "$DL_ADC" -S "$DL_SOCK" idle 8000 >/dev/null &
-as_user dave "$DL_ADC" -S "$DL_SOCK" idle 8000 >/dev/null &
+# The count is taken once the idlers' closes are processed (only the probe's
+# own connection left): a count taken while some still lingered made the
+# wait below expire, and dave's idlers with it (seen failing in CI).
+ns_must "only the probe's own connection is open" wait_for 20 settled
+base=1
+as_user dave "$DL_ADC" -S "$DL_SOCK" idle $((8000 * ${DL_SLOW:-1})) >/dev/null &
+as_user dave "$DL_ADC" -S "$DL_SOCK" idle $((8000 * ${DL_SLOW:-1})) >/dev/null &
 two_more() { [ "$(conns)" -ge $((base + 2)) ]; }
-wait_for 20 two_more
+ns_must "dave holds two connections" wait_for 20 two_more
 tap_like "$(as_user dave "$DL_ADC" -S "$DL_SOCK" idle 3000)" '^closed' "a third connection of one non-root uid is closed at once"
 tap_ok "root is still served meanwhile" dl_healthy
 dave_health() { as_user dave "$DL_ADC" -S "$DL_SOCK" health >/dev/null 2>&1; }
