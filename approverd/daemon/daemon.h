@@ -59,7 +59,7 @@ enum {
 #define D_TOKEN_MAX 4096
 #define D_SEEN_MAX 65536 /* remembered token hashes (oldest forgotten) */
 #define D_KEEP_MAX 10000 /* requests kept in memory (finished ones pruned) */
-#define D_PRUNE_BATCH 1000 /* prune once this many more are kept */
+#define D_PRUNE_BATCH 1000 /* prune when n_reqs reaches a multiple of it */
 #define D_RESULT_WAIT (7 * 86400) /* s a consumed request waits for `result` */
 
 struct runtime; /* config + policy + keyring, swapped as one on SIGHUP */
@@ -114,7 +114,8 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	char user[D_NAME_MAX];   /* from getpwuid_r(uid), "" if none */
+	char user[D_NAME_MAX];   /* conn_user(): getpwuid_r(uid), "" if none */
+	int user_known;          /* user[] has been looked up */
 	uint8_t hdr[4];
 	size_t hdr_got;
 	uint8_t *in;
@@ -179,6 +180,7 @@ struct daemon {
 	uint64_t n_syncs;        /* evidence fdatasyncs asked for (health) */
 	uint64_t n_records;      /* records written (health) */
 	uint64_t tick_s;         /* d_now() of the last expiry scan */
+	uint64_t prune_walks;    /* store_prune list walks (tests, health) */
 };
 
 /* time.c */
@@ -282,6 +284,9 @@ void loop_notify(struct daemon *d, const struct dreq *q);
 /* A failed pass: cut each connection's held output back, error replies,
  * re-park the waiters it woke (memory is already rebuilt). */
 void loop_rollback(struct daemon *d, int err);
+/* The peer's user name, looked up on first use (most connections, the
+ * sudo plugin's and PAM module's, never need it); "" if it has none. */
+const char *conn_user(struct conn *c);
 int conn_send(struct daemon *d, struct conn *c, json_t *msg);
 int conn_send_error(struct daemon *d, struct conn *c, int err,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

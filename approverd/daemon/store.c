@@ -333,8 +333,15 @@ void store_prune(struct daemon *d)
 	uint64_t newest_us = d->reqs ? d->reqs->req.created_us : 0;
 	size_t seen = 0, cand, excess, skip;
 
-	if (d->n_reqs <= D_KEEP_MAX + D_PRUNE_BATCH || d->snap_replay)
+	/* Walk only when the count reaches a multiple of D_PRUNE_BATCH: when
+	 * nothing is prunable (consumed requests still owed a result) the
+	 * count grows past the mark and the next walk is D_PRUNE_BATCH
+	 * requests later, not at every create. The rule reads only n_reqs, so
+	 * a replay and a start from the snapshot prune as the live daemon did. */
+	if (d->n_reqs <= D_KEEP_MAX + D_PRUNE_BATCH || d->snap_replay ||
+	    d->n_reqs % D_PRUNE_BATCH != 0)
 		return;
+	d->prune_walks++;
 	cand = prune_candidates(d, newest_us);
 	excess = d->n_reqs - D_KEEP_MAX;
 	skip = cand > excess ? cand - excess : 0; /* the newer candidates */
