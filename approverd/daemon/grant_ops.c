@@ -156,7 +156,7 @@ static int grant_from_msg(struct daemon *d, struct conn *c, json_t *msg,
 	g->created = now;
 	g->expires = now + ttl;
 	g->created_by_uid = (uint32_t)c->uid;
-	snprintf(g->created_by, sizeof(g->created_by), "%s", c->user);
+	snprintf(g->created_by, sizeof(g->created_by), "%s", conn_user(c));
 	return 0;
 }
 
@@ -209,7 +209,7 @@ int op_grant(struct daemon *d, struct conn *c, json_t *msg)
 	json_t *rec;
 	int r;
 
-	if (c->uid != 0 && !rt_is_approver(d->rt, c->user)) {
+	if (c->uid != 0 && !rt_is_approver(d->rt, conn_user(c))) {
 		d_log(LOG_WARNING, "uid %u (pid %d) asked for a grant; refused: "
 		      "neither root nor a registered approver", (unsigned)c->uid,
 		      (int)c->pid);
@@ -244,7 +244,7 @@ static struct dgrant *grant_for(struct daemon *d, struct conn *c,
 		conn_send_error(d, c, AD_ERR_NOTFOUND, "no grant '%s'", id);
 		return NULL;
 	}
-	if (c->uid == 0 || c->uid == g->g.uid || rt_is_approver(d->rt, c->user))
+	if (c->uid == 0 || c->uid == g->g.uid || rt_is_approver(d->rt, conn_user(c)))
 		return g;
 	d_log(LOG_WARNING, "uid %u (pid %d) may not read grant %s; refused",
 	      (unsigned)c->uid, (int)c->pid, g->g.id);
@@ -328,7 +328,7 @@ int op_revoke(struct daemon *d, struct conn *c, json_t *msg)
 				       grant_state_name(g));
 	rec = journal_record("revoke", g->g.id);
 	if (rec == NULL || json_object_update_new(rec, json_pack(
-		"{s:s, s:s, s:I, s:s, s:s}", "by", "root", "user", c->user,
+		"{s:s, s:s, s:I, s:s, s:s}", "by", "root", "user", conn_user(c),
 		"uid", (json_int_t)c->uid, "key_id", "", "comment", comment)) != 0) {
 		json_decref(rec);
 		return conn_send_error(d, c, AD_ERR_NOMEM, "revoke record");

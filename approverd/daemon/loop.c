@@ -137,8 +137,6 @@ int conn_send_error(struct daemon *d, struct conn *c, int err,
 /* A connection object for fd with the peer's kernel credentials. */
 static struct conn *conn_new(int fd, const struct ucred *cr)
 {
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096];
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
@@ -148,11 +146,22 @@ static struct conn *conn_new(int fd, const struct ucred *cr)
 	c->gid = cr->gid;
 	c->pid = cr->pid;
 	c->last_ms = d_mono_ms();
-	if (getpwuid_r(cr->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
-	    pwp != NULL)
-		snprintf(c->user, sizeof(c->user), "%s", pw.pw_name);
 	ad_buf_init(&c->out, OUT_MAX);
 	return c;
+}
+
+const char *conn_user(struct conn *c)
+{
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+
+	if (!c->user_known) {
+		c->user_known = 1;
+		if (getpwuid_r(c->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
+		    pwp != NULL)
+			snprintf(c->user, sizeof(c->user), "%s", pw.pw_name);
+	}
+	return c->user;
 }
 
 /* A non-root uid may hold at most a quarter of the connections, so that

@@ -51,11 +51,11 @@ int ops_decision_reply(struct daemon *d, struct conn *c, const struct dreq *q)
 	return conn_send(d, c, o);
 }
 
-static int may_read(const struct daemon *d, const struct conn *c,
+static int may_read(const struct daemon *d, struct conn *c,
 		    const struct dreq *q)
 {
 	return c->uid == 0 || c->uid == q->req.uid ||
-	       rt_is_approver(d->rt, c->user);
+	       rt_is_approver(d->rt, conn_user(c));
 }
 
 /*
@@ -274,7 +274,7 @@ static int op_list(struct daemon *d, struct conn *c, json_t *msg)
 	size_t n = 0;
 	int cut = 0;
 
-	if (c->uid != 0 && !rt_is_approver(d->rt, c->user)) {
+	if (c->uid != 0 && !rt_is_approver(d->rt, conn_user(c))) {
 		json_decref(a);
 		return conn_send_error(d, c, AD_ERR_PERM, "uid %u is neither root "
 				       "nor a registered approver", (unsigned)c->uid);
