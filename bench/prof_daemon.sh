@@ -1,0 +1,49 @@
+#!/bin/sh
+# bench/prof_daemon.sh — where the daemon's instructions go per durable
+# cycle (create -> show -> signed approval -> consume): a real approverd
+# under valgrind --tool=callgrind on a real socket, in a private mount
+# namespace like the benchmark sections, driven by `bench_daemon cycles`.
+# Not part of `make bench` (slow); for profiling by hand:
+#
+#   BENCH_QUICK=1 BENCH_ONLY=daemon make O=build bench   # builds the harnesses
+#   APPROVERD_TOP=$PWD APPROVERD_BUILD=$PWD/build BENCH_BIN=$PWD/build/bench \
+#     sh bench/prof_daemon.sh [CLIENTS] [MS] [OUT]
+#
+# Prints instructions per cycle (the daemon's total Ir / the evidence
+# `consume` records) and the top functions inclusive; OUT (default
+# $APPROVERD_BUILD/bench/callgrind.daemon) keeps the full profile for
+# callgrind_annotate.
+. "$APPROVERD_TOP/tests/integration/lib.sh"
+ns_reexec "$0" "$@"
+. "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
+CLIENTS=${1:-4}
+MS=${2:-20000}
+OUT=${3:-$APPROVERD_BUILD/bench/callgrind.daemon}
+command -v valgrind >/dev/null || { echo "prof_daemon: valgrind not installed" >&2; exit 1; }
+ns_users >/dev/null 2>&1 || { echo "prof_daemon: ns_users failed" >&2; exit 1; }
+ns_devlog >/dev/null 2>&1 || { echo "prof_daemon: ns_devlog failed" >&2; exit 1; }
+DL_CKPT=1000
+DL_CONF_EXTRA="max_connections = 4096
+idle_timeout = 600"
+# shellcheck disable=SC2119
+dl_setup >/dev/null || { echo "prof_daemon: dl_setup failed" >&2; exit 1; }
+dl_key alice alice || exit 1
+# The daemon under callgrind: a wrapper in the place of DL_BIN.
+cat >"$T/approverd.cg" <<EOF
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file=$OUT "$DL_BIN" "\$@"
+EOF
+chmod 0755 "$T/approverd.cg"
+DL_BIN=$T/approverd.cg
+start() { env ${DL_ENV:-} "$DL_BIN" -f -c "$DL_CONF" </dev/null >>"$DL_LOG" 2>&1 &
+	DL_PID=$!; ns_track_pid "$DL_PID"; wait_for 60 dl_healthy; }
+start || { echo "prof_daemon: daemon did not start: $(tail -n 5 "$DL_LOG")" >&2; exit 1; }
+"$BENCH_BIN/bench_daemon" cycles "$DL_SOCK" "$T/keys/alice.key" "$CLIENTS" "$MS" ||
+	{ echo "prof_daemon: bench_daemon failed" >&2; exit 1; }
+n=$(dl_ev_count '"event":"consume"')
+dl_stop
+ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$OUT")
+echo "cycles (consume records): $n"
+echo "daemon instructions: $ir"
+[ "${n:-0}" -gt 0 ] && awk -v a="$ir" -v b="$n" 'BEGIN { printf "instructions per cycle: %.0f\n", a / b }'
+callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | sed -n '1,60p' | grep -v '^--' | cut -c1-150
