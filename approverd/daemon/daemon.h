@@ -183,6 +183,11 @@ struct daemon {
 	uint64_t prune_walks;    /* store_prune list walks (tests, health) */
 };
 
+/* journal.c: a record's string field ("" if absent) and unsigned integer
+ * field (0 if absent or negative). */
+const char *rec_str(const json_t *rec, const char *key);
+uint64_t rec_u64(const json_t *rec, const char *key);
+
 /* time.c */
 int64_t d_mono_ms(void);
 uint64_t d_now(const struct daemon *d);     /* unix seconds (+ test offset) */

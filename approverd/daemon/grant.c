@@ -66,20 +66,6 @@ const struct ad_rule *grant_rule(const struct daemon *d, const char *name)
 	return strcmp(p->def.name, name) == 0 ? &p->def : NULL;
 }
 
-static const char *rec_str(const json_t *rec, const char *key)
-{
-	const char *s = json_string_value(json_object_get(rec, key));
-
-	return s ? s : "";
-}
-
-static uint64_t rec_u64(const json_t *rec, const char *key)
-{
-	json_int_t v = json_integer_value(json_object_get(rec, key));
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
 static void dgrant_free(struct dgrant *g)
 {
 	if (g->has_pat > 0)

@@ -338,14 +338,14 @@ void journal_lifecycle(struct daemon *d, const char *event, const char *what)
 	json_decref(rec);
 }
 
-static const char *rec_str(const json_t *rec, const char *key)
+const char *rec_str(const json_t *rec, const char *key)
 {
 	const char *s = json_string_value(json_object_get(rec, key));
 
 	return s ? s : "";
 }
 
-static uint64_t rec_u64(const json_t *rec, const char *key)
+uint64_t rec_u64(const json_t *rec, const char *key)
 {
 	json_int_t v = json_integer_value(json_object_get(rec, key));
 
