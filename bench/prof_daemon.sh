@@ -9,9 +9,10 @@
 #   APPROVERD_TOP=$PWD APPROVERD_BUILD=$PWD/build BENCH_BIN=$PWD/build/bench \
 #     sh bench/prof_daemon.sh [CLIENTS] [MS] [OUT]
 #
-# Prints instructions per cycle (the daemon's total Ir / the evidence
-# `consume` records) and the top functions inclusive; OUT (default
-# $APPROVERD_BUILD/bench/callgrind.daemon) keeps the full profile for
+# Prints instructions per cycle for each thread (its Ir / the evidence
+# `consume` records: thread 01 is the event loop, 02 the signature
+# verifier) and the loop's top functions inclusive; OUT-NN (default OUT
+# $APPROVERD_BUILD/bench/callgrind.daemon) keep the full profiles for
 # callgrind_annotate.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
@@ -31,7 +32,7 @@ dl_key alice alice || exit 1
 # The daemon under callgrind: a wrapper in the place of DL_BIN.
 cat >"$T/approverd.cg" <<EOF
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file=$OUT "$DL_BIN" "\$@"
+exec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$OUT "$DL_BIN" "\$@"
 EOF
 chmod 0755 "$T/approverd.cg"
 DL_BIN=$T/approverd.cg
@@ -42,8 +43,11 @@ start || { echo "prof_daemon: daemon did not start: $(tail -n 5 "$DL_LOG")" >&2;
 	{ echo "prof_daemon: bench_daemon failed" >&2; exit 1; }
 n=$(dl_ev_count '"event":"consume"')
 dl_stop
-ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$OUT")
 echo "cycles (consume records): $n"
-echo "daemon instructions: $ir"
-[ "${n:-0}" -gt 0 ] && awk -v a="$ir" -v b="$n" 'BEGIN { printf "instructions per cycle: %.0f\n", a / b }'
-callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | sed -n '1,60p' | grep -v '^--' | cut -c1-150
+# one profile per thread: OUT-01 the event loop, OUT-02 the verifier
+for f in "$OUT"-*; do
+	ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f")
+	echo "thread ${f##*-}: $ir instructions"
+	[ "${n:-0}" -gt 0 ] && awk -v a="$ir" -v b="$n" 'BEGIN { printf "  per cycle: %.0f\n", a / b }'
+done
+callgrind_annotate --inclusive=yes "$OUT-01" 2>/dev/null | grep 'approverd\]' | sed -n '1,45p' | cut -c1-120

@@ -21,7 +21,7 @@
 #include "canon.h"
 #include "error.h"
 
-#define STMT_MAX 1024
+#define STMT_MAX AD_TOKEN_STMT_MAX
 #define BIN_MAX (STMT_MAX + AD_SIG_LEN)
 
 const char *ad_decision_name(int decision)
@@ -309,32 +309,75 @@ static int statement_match(const struct ad_statement *st, const char *host,
 	return 0;
 }
 
+int ad_token_prepare(struct ad_token_pending *p, const char *token,
+                     const struct ad_keyring *ring,
+                     const struct ad_pubkey **signer)
+{
+	struct decoded *d = malloc(sizeof(*d));
+	const struct ad_pubkey *k;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	*signer = NULL;
+	p->sig_rc = AD_ERR_BAD_SIGNATURE;
+	if (d == NULL)
+		return AD_ERR_NOMEM;
+	if (token == NULL || (rc = token_decode(d, &p->st, token)) != 0) {
+		rc = token == NULL ? AD_ERR_INVALID : rc;
+	} else if ((k = ad_keyring_find_id(ring, p->st.key_id)) == NULL) {
+		rc = AD_ERR_UNKNOWN_KEY;
+	} else {
+		memcpy(p->stmt, d->bin, d->stmt_len);
+		p->stmt_len = d->stmt_len;
+		memcpy(p->sig, d->sig, AD_SIG_LEN);
+		memcpy(p->pk, k->pk, sizeof(p->pk));
+		*signer = k;
+		rc = 0;
+	}
+	if (rc != 0 && rc != AD_ERR_UNKNOWN_KEY)
+		memset(&p->st, 0, sizeof(p->st)); /* kept for the caller's why */
+	sodium_memzero(d, sizeof(*d));
+	free(d);
+	return rc;
+}
+
+int ad_token_check_sig(struct ad_token_pending *p)
+{
+	p->sig_rc = ad_verify_detached(p->sig, p->stmt, p->stmt_len, p->pk);
+	return p->sig_rc;
+}
+
+int ad_token_bind(const struct ad_token_pending *p, const char *host,
+                  const char *request_id, const uint8_t digest[AD_DIGEST_LEN],
+                  int expect_decision, uint64_t now)
+{
+	if (p->sig_rc != 0) /* not checked (prepare sets it) or did not verify */
+		return p->sig_rc;
+	return statement_match(&p->st, host, request_id, digest,
+	                       expect_decision, now);
+}
+
 int ad_token_verify(struct ad_statement *out, const char *token,
                     const struct ad_keyring *ring, const char *host,
                     const char *request_id, const uint8_t digest[AD_DIGEST_LEN],
                     int expect_decision, uint64_t now,
                     const struct ad_pubkey **signer)
 {
-	struct ad_statement st;
-	struct decoded *d = malloc(sizeof(*d));
-	const struct ad_pubkey *k;
+	struct ad_token_pending *p = malloc(sizeof(*p));
+	const struct ad_pubkey *k = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	*signer = NULL;
-	if (d == NULL)
+	if (p == NULL)
 		return AD_ERR_NOMEM;
-	if (token == NULL || (rc = token_decode(d, &st, token)) != 0)
-		rc = token == NULL ? AD_ERR_INVALID : rc;
-	else if ((k = ad_keyring_find_id(ring, st.key_id)) == NULL)
-		rc = AD_ERR_UNKNOWN_KEY;
-	else if ((rc = ad_verify_detached(d->sig, d->bin, d->stmt_len,
-	                                  k->pk)) == 0) {
-		*out = st;
+	if ((rc = ad_token_prepare(p, token, ring, &k)) == 0 &&
+	    (rc = ad_token_check_sig(p)) == 0) {
+		*out = p->st;
 		*signer = k;
-		rc = statement_match(&st, host, request_id, digest,
-		                     expect_decision, now);
+		rc = ad_token_bind(p, host, request_id, digest,
+		                   expect_decision, now);
 	}
-	free(d);
+	free(p);
 	return rc;
 }

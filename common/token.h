@@ -65,6 +65,41 @@ int ad_token_parse(struct ad_statement *out, uint8_t sig[AD_SIG_LEN],
                    const char *token) __attribute__((warn_unused_result));
 
 /*
+ * The same check in three steps, for a caller that runs the signature
+ * check on another thread (approverd's verifier, docs/PROTOCOL.md):
+ *  - ad_token_prepare(): syntax and key lookup (AD_ERR_INVALID,
+ *    AD_ERR_UNKNOWN_KEY, AD_ERR_NOMEM); copies the signed bytes, the
+ *    signature and the key into *p, so nothing else is needed later.
+ *    p->st is decoded but NOT trusted (also after AD_ERR_UNKNOWN_KEY;
+ *    zero after a syntax error); *signer is the ring's key.
+ *  - ad_token_check_sig(): the Ed25519 check alone (0 or
+ *    AD_ERR_BAD_SIGNATURE, also kept in p->sig_rc); touches only *p, so it
+ *    may run on any thread.
+ *  - ad_token_bind(): p->sig_rc, then host, request id, digest, decision,
+ *    not_before, not_after as below. Until ad_token_check_sig() has passed,
+ *    it returns AD_ERR_BAD_SIGNATURE (fail closed).
+ * ad_token_verify() is these three in a row.
+ */
+#define AD_TOKEN_STMT_MAX 1024
+struct ad_token_pending {
+	struct ad_statement st;          /* decoded; trusted once sig_rc == 0 */
+	uint8_t stmt[AD_TOKEN_STMT_MAX]; /* the signed bytes */
+	size_t stmt_len;
+	uint8_t sig[AD_SIG_LEN];
+	uint8_t pk[AD_PK_LEN];           /* the signer's public key */
+	int sig_rc;
+};
+int ad_token_prepare(struct ad_token_pending *p, const char *token,
+                     const struct ad_keyring *ring,
+                     const struct ad_pubkey **signer)
+    __attribute__((warn_unused_result));
+int ad_token_check_sig(struct ad_token_pending *p);
+int ad_token_bind(const struct ad_token_pending *p, const char *host,
+                  const char *request_id, const uint8_t digest[AD_DIGEST_LEN],
+                  int expect_decision, uint64_t now)
+    __attribute__((warn_unused_result));
+
+/*
  * Full check, in this order: syntax (AD_ERR_INVALID), key id in ring
  * (AD_ERR_UNKNOWN_KEY), signature (AD_ERR_BAD_SIGNATURE), host
  * (AD_ERR_WRONG_HOST), request id (AD_ERR_WRONG_REQUEST), digest

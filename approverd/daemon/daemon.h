@@ -65,6 +65,7 @@ enum {
 struct runtime; /* config + policy + keyring, swapped as one on SIGHUP */
 struct dgrant;  /* dgrant.h */
 struct j_pub;   /* journal.c: a written record's held output */
+struct verifier; /* verify.c */
 
 struct d_approval { /* one counted approval */
 	char name[D_NAME_MAX];
@@ -130,6 +131,9 @@ struct conn {
 	size_t gc_mark;          /* out.len when the pass first wrote to it */
 	uint32_t gc_sent;        /* frames queued in that pass */
 	char gc_woke[AD_ID_MAX]; /* wait_id a decision of the pass woke */
+	int more_input;          /* bytes follow the frame being dispatched */
+	int held;                /* a token of it is being verified (verify.c) */
+	int dead;                /* closed while held: freed on release */
 	struct conn *next;
 };
 
@@ -181,6 +185,8 @@ struct daemon {
 	uint64_t n_records;      /* records written (health) */
 	uint64_t tick_s;         /* d_now() of the last expiry scan */
 	uint64_t prune_walks;    /* store_prune list walks (tests, health) */
+	struct verifier *verifier; /* verify.c: signature-check thread */
+	int vfd;                 /* its eventfd (epoll data.ptr = &vfd), -1 */
 };
 
 /* journal.c: a record's string field ("" if absent) and unsigned integer
@@ -292,6 +298,11 @@ void loop_rollback(struct daemon *d, int err);
 /* The peer's user name, looked up on first use (most connections, the
  * sudo plugin's and PAM module's, never need it); "" if it has none. */
 const char *conn_user(struct conn *c);
+/* verify.c holds a connection while one of its tokens is checked: nothing
+ * more is read from it and a close waits; conn_release() ends that (and
+ * frees a connection closed meanwhile). */
+void conn_hold(struct daemon *d, struct conn *c);
+void conn_release(struct daemon *d, struct conn *c);
 int conn_send(struct daemon *d, struct conn *c, json_t *msg);
 int conn_send_error(struct daemon *d, struct conn *c, int err,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

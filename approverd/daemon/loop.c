@@ -36,9 +36,18 @@
 #include "error.h"
 #include "notify_daemon.h"
 #include "proto.h"
+#include "verify.h"
 
 #define OUT_MAX (4 * AD_REPLY_MAX)
 
+static void conn_free(struct conn *c)
+{
+	free(c->in);
+	ad_buf_free(&c->out);
+	free(c);
+}
+
+/* Unlink and close; the memory waits while a job holds it (verify.c). */
 static void conn_close(struct daemon *d, struct conn *c)
 {
 	struct conn **pp = &d->conns;
@@ -49,19 +58,38 @@ static void conn_close(struct daemon *d, struct conn *c)
 		*pp = c->next;
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	free(c->in);
-	ad_buf_free(&c->out);
-	free(c);
+	c->fd = -1;
 	d->n_conns--;
+	if (c->held)
+		c->dead = 1;
+	else
+		conn_free(c);
 }
 
+/* Held: no input events (errors and hang-ups are always reported). */
 static void conn_arm(struct daemon *d, struct conn *c)
 {
-	struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+	struct epoll_event e = {.events = c->held ? 0 : EPOLLIN | EPOLLRDHUP,
+				.data.ptr = c};
 
 	if (ad_buf_avail(&c->out) > 0)
 		e.events |= EPOLLOUT;
 	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+void conn_hold(struct daemon *d, struct conn *c)
+{
+	c->held = 1;
+	conn_arm(d, c);
+}
+
+void conn_release(struct daemon *d, struct conn *c)
+{
+	c->held = 0;
+	if (c->dead)
+		conn_free(c);
+	else
+		conn_arm(d, c); /* input again; output goes after the sync */
 }
 
 /* Write what we can; 0 to keep the connection, -1 to close it. */
@@ -265,8 +293,12 @@ static int conn_feed(struct daemon *d, struct conn *c, const uint8_t *p,
 		c->in_got += (uint32_t)k;
 		p += k;
 		n -= k;
-		if (c->in_got == c->in_len)
+		if (c->in_got == c->in_len) {
+			c->more_input = n > 0;
 			conn_frame(d, c);
+			if (c->held)
+				break; /* n == 0: a frame goes out only alone */
+		}
 	}
 	return 0;
 }
@@ -285,6 +317,8 @@ static int conn_read(struct daemon *d, struct conn *c)
 				continue; /* discard input after an error */
 			if (conn_feed(d, c, chunk, (size_t)n) != 0 && !c->closing)
 				return -1;
+			if (c->held)
+				return 0; /* the rest waits for the verifier */
 			continue;
 		}
 		if (n == 0)
@@ -299,7 +333,7 @@ static int conn_read(struct daemon *d, struct conn *c)
 /* Read only: what a frame answers is flushed after the pass's sync. */
 static void conn_event(struct daemon *d, struct conn *c, uint32_t ev)
 {
-	if ((ev & EPOLLIN) && conn_read(d, c) != 0)
+	if ((ev & EPOLLIN) && !c->held && conn_read(d, c) != 0)
 		c->closing = 1;
 	if (ev & (EPOLLERR | EPOLLHUP))
 		conn_close(d, c);
@@ -433,6 +467,8 @@ int loop_run(struct daemon *d)
 				on_signal(d);
 			else if (evs[i].data.ptr == (void *)&d->http)
 				dn_run(d);
+			else if (evs[i].data.ptr == &d->vfd)
+				verify_drain(d);
 			else
 				conn_event(d, evs[i].data.ptr, evs[i].events);
 			if (d->gc_written >= J_PASS_RECORDS)

@@ -36,6 +36,7 @@
 #include "notify_daemon.h"
 #include "num.h"
 #include "runtime.h"
+#include "verify.h"
 #include "snapshot.h"
 
 static void usage(FILE *f)
@@ -231,6 +232,7 @@ static int hand_over(struct daemon *d)
 
 static void shutdown_daemon(struct daemon *d)
 {
+	verify_stop(d); /* tokens still being checked: dropped, not recorded */
 	if (d->ev != NULL) {
 		journal_lifecycle(d, "stop", NULL);
 		journal_checkpoint(d);
@@ -285,6 +287,9 @@ static int start(struct daemon *d, int check)
 		return D_EXIT_CONFIG; /* e.g. a [notify] header_file refused */
 	if (hand_over(d) != 0)
 		return D_EXIT_RUNTIME;
+	if (verify_start(d) != 0) /* after the drop: the thread never had root */
+		d_log(LOG_WARNING, "signature-check thread could not start; "
+		      "tokens are checked in the event loop");
 	return 0;
 }
 
@@ -292,7 +297,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon d = {.config_path = AD_CONFIG_PATH, .lfd = -1,
 				  .epfd = -1, .sigfd = -1, .snap_fd = -1,
-				  .snap_slot = -1};
+				  .snap_slot = -1, .vfd = -1};
 	int check = 0, rc;
 
 	ad_json_guard_install();

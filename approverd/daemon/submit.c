@@ -2,8 +2,11 @@
  * submit.c — the `submit` op: a signed approval or denial token.
  *
  * Invariants (DESIGN.md §4.4, §4.5):
- *  - The token is checked by ad_token_verify() against the request's own
- *    host, id and request digest before any of its fields is trusted.
+ *  - The token is checked (ad_token_prepare/check_sig/bind: the signature
+ *    on verify.c's thread when it can) against the request's own host, id
+ *    and request digest before any of its fields is trusted; whatever
+ *    decides runs on the loop thread after the check, on the state of
+ *    that moment (the request and key are looked up again).
  *  - Separation of duties: the key's human (`user=`, compared by uid, so a
  *    passwd alias is the same human) is neither the requester nor the
  *    sponsor (AD_ERR_SELF_APPROVAL); the key's name must be a member of a
@@ -34,6 +37,7 @@
 #include "proto.h"
 #include "runtime.h"
 #include "token.h"
+#include "verify.h"
 #include "vote.h"
 
 static const char *vote_event(int decision)
@@ -307,18 +311,22 @@ static void vote_hash(struct vote *v)
 	crypto_generichash_final(&s, v->hash, sizeof(v->hash));
 }
 
-/* Syntax, target request, signature and binding; why on refusal. */
-static int vote_verify(struct daemon *d, json_t *msg, const char *token,
-		       struct vote *v, char *why, size_t wl)
+/* Syntax, target request and key, before the signature check (one decode
+ * of the token); why on refusal. */
+static int vote_prepare(struct daemon *d, json_t *msg, const char *token,
+			struct vjob *j, char *why, size_t wl)
 {
-	uint8_t sig[AD_SIG_LEN];
+	struct vote *v = &j->v;
+	const struct ad_pubkey *k = NULL;
 	const char *id = NULL;
-	int r;
+	int r = ad_token_prepare(&j->p, token, d->rt->ring, &k);
 
-	if ((r = ad_token_parse(&v->st, sig, token)) != 0) {
+	if (r != 0 && r != AD_ERR_UNKNOWN_KEY) {
 		snprintf(why, wl, "token is malformed (%s)", ad_strerror(r));
 		return r;
 	}
+	j->prep_rc = r;
+	v->st = j->p.st; /* not trusted yet: what the refusals record */
 	v->decision = (int)v->st.decision;
 	if (v->decision < AD_DECISION_APPROVE ||
 	    v->decision > AD_DECISION_REVIEW) {
@@ -330,13 +338,43 @@ static int vote_verify(struct daemon *d, json_t *msg, const char *token,
 	/* The submitter may name the request it means; else the token's. */
 	if (ad_json_str(&id, msg, "id", AD_ID_MAX - 1) != 0)
 		id = v->st.request_id;
-	if ((v->q = store_find(d, id)) == NULL) {
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	if ((v->q = store_find(d, j->id)) == NULL) {
 		snprintf(why, wl, "no request '%s'", v->st.request_id);
 		return AD_ERR_NOTFOUND;
 	}
-	r = ad_token_verify(&v->st, token, d->rt->ring, v->q->req.host,
-			    v->q->req.id, v->q->digest, AD_DECISION_ANY,
-			    d_now(d), &v->signer);
+	if (r != 0) {
+		memset(&v->st, 0, sizeof(v->st)); /* as before any signature */
+		snprintf(why, wl, "token refused: %s", ad_strerror(r));
+	}
+	return r;
+}
+
+/* After the signature check (verify.c or inline): the request and key as
+ * they are NOW (a SIGHUP may have dropped the key, a prune the request),
+ * the binding, and replay; why on refusal. */
+static int vote_checked(struct daemon *d, struct vjob *j, char *why, size_t wl)
+{
+	struct vote *v = &j->v;
+	const struct ad_pubkey *k = ad_keyring_find_id(d->rt->ring,
+						       j->p.st.key_id);
+	int r;
+
+	if ((v->q = store_find(d, j->id)) == NULL) {
+		snprintf(why, wl, "no request '%s'", v->st.request_id);
+		return AD_ERR_NOTFOUND;
+	}
+	memset(&v->st, 0, sizeof(v->st));
+	if (k == NULL || sodium_memcmp(k->pk, j->p.pk, AD_PK_LEN) != 0)
+		r = AD_ERR_UNKNOWN_KEY;
+	else
+		r = j->p.sig_rc;
+	if (r == 0) {
+		v->st = j->p.st;
+		v->signer = k;
+		r = ad_token_bind(&j->p, v->q->req.host, v->q->req.id,
+				  v->q->digest, AD_DECISION_ANY, d_now(d));
+	}
 	if (r != 0) {
 		snprintf(why, wl, "token refused: %s", ad_strerror(r));
 		return r;
@@ -374,26 +412,55 @@ static int vote_count(struct daemon *d, struct conn *c, struct vote *v)
 	return ops_decision_reply(d, c, v->q);
 }
 
+static int vote_decide(struct daemon *d, struct conn *c, struct vote *v)
+{
+	char why[400];
+	int r;
+
+	if (v->decision == AD_DECISION_BREAKGLASS)
+		return bg_submit(d, c, v);
+	if (v->decision == AD_DECISION_REVIEW)
+		return bg_review(d, c, v);
+	if ((r = vote_check(d, v, why, sizeof(why))) != 0)
+		return vote_refuse(d, c, v, r, why);
+	return vote_count(d, c, v);
+}
+
+int submit_finish(struct daemon *d, struct vjob *j)
+{
+	char why[400];
+	int r = vote_checked(d, j, why, sizeof(why));
+
+	r = r != 0 ? vote_refuse(d, j->c, &j->v, r, why)
+		   : vote_decide(d, j->c, &j->v);
+	free(j);
+	return r;
+}
+
 int op_submit(struct daemon *d, struct conn *c, json_t *msg)
 {
-	struct vote v;
+	struct vjob *j;
 	const char *token = NULL;
 	char why[400];
 	int r;
 
-	memset(&v, 0, sizeof(v));
 	if ((r = ad_json_str(&token, msg, "token", AD_TOKEN_MAX)) != 0)
 		return conn_send_error(d, c, r == AD_ERR_NOTFOUND ? AD_ERR_INVALID
 				       : r, "field 'token': missing or too long");
 	if (grant_wants(msg, token)) /* a grant id: grant_vote.c */
 		return grant_submit(d, c, msg, token);
-	if ((r = vote_verify(d, msg, token, &v, why, sizeof(why))) != 0)
-		return vote_refuse(d, c, &v, r, why);
-	if (v.decision == AD_DECISION_BREAKGLASS)
-		return bg_submit(d, c, &v);
-	if (v.decision == AD_DECISION_REVIEW)
-		return bg_review(d, c, &v);
-	if ((r = vote_check(d, &v, why, sizeof(why))) != 0)
-		return vote_refuse(d, c, &v, r, why);
-	return vote_count(d, c, &v);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return conn_send_error(d, c, AD_ERR_NOMEM, "out of memory");
+	j->c = c;
+	if ((r = vote_prepare(d, msg, token, j, why, sizeof(why))) != 0) {
+		r = vote_refuse(d, c, &j->v, r, why);
+		free(j);
+		return r;
+	}
+	/* Alone on its connection: checked on the verifier thread, answered
+	 * from verify_drain(). Else (input follows, or no thread) inline. */
+	if (!c->more_input && verify_queue(d, j) == 0)
+		return 0;
+	(void)ad_token_check_sig(&j->p);
+	return submit_finish(d, j);
 }

@@ -7,7 +7,10 @@ Opens one connection per JSON frame, makes sure the daemon has accepted each
 (a health round trip on it), stops the
 daemon (SIGSTOP), writes every frame, resumes it (SIGCONT): its next
 epoll_wait sees all of them ready, so they are handled in the same pass and
-share one group commit (approverd/daemon/daemon.h). Then reads one reply per
+share one group commit (approverd/daemon/daemon.h). A JSON argument with a
+newline is several frames for ONE connection, written together (pipelined:
+approverd then checks a `submit` among them inline, in the same pass, not on
+its verifier thread). Then reads one reply per
 connection and prints "reply I JSON" (I = argument index from 0), or
 "reply I none" when nothing came within 10 s. Exit 0 unless the socket could
 not be used (exit 1) or the arguments are wrong (exit 2).
@@ -85,8 +88,11 @@ def main(argv):
         return 1
     try:
         for s, f in zip(conns, frames):
-            body = f.encode("utf-8")
-            s.sendall(struct.pack(">I", len(body)) + body)
+            data = b""
+            for part in f.split("\n"):
+                body = part.encode("utf-8")
+                data += struct.pack(">I", len(body)) + body
+            s.sendall(data)
     finally:
         os.kill(pid, signal.SIGCONT)
     deadline = time.monotonic() + 10

@@ -11,7 +11,11 @@
 #  (d) fdatasync fails during a pass of several clients (tests/shim/
 #      iofault.so): every client of the pass gets an error, none is allowed,
 #      nothing of the pass is in the file, the state after the rebuild and
-#      after a restart equals the file, verify-log passes.
+#      after a restart equals the file, verify-log passes;
+#  (e) a submit alone on its connection is checked on the verifier thread
+#      and recorded in a later pass: the failed sync of the pass that read
+#      it does not lose it;
+#  (f) a client that closes while its token is checked: the vote counts.
 # tests/helpers/gc_burst.py stops the daemon (SIGSTOP), writes all frames,
 # resumes it: its next epoll_wait sees them together. Prints TAP.
 . "$(dirname "$0")/lib.sh"
@@ -133,7 +137,11 @@ n=$(wc -l <"$FCOUNT")
 set --
 for i in 1 2 3 4 5 6; do set -- "$@" "$(req_json "$id" "nginx-d$i")"; done
 echo "fsync 1" >"$FCTL" # ONE failed sync: all 8 in that pass
-out=$($BURST "$DL_SOCK" "$DL_PID" "$@" '{"v":1,"op":"submit","token":"'"$tok"'"}' \
+# The submit is pipelined with a status on its connection, so the daemon
+# checks it inline, in this pass (alone, it would go to the verifier thread
+# and be recorded in a later pass: case (e)).
+out=$($BURST "$DL_SOCK" "$DL_PID" "$@" '{"v":1,"op":"submit","token":"'"$tok"'"}
+{"v":1,"op":"status","id":"'"$w1"'"}' \
 	'{"v":1,"op":"status","id":"'"$id"'"}')
 echo off >"$FCTL"
 tap_like "$(tail -n "+$((n + 1))" "$FCOUNT")" '^fsync 1 fdatasync' "(d) the shim failed the pass's fdatasync (once)"
@@ -151,6 +159,40 @@ tap_like "$(approve "$w1")" "^$w1 approved" "(d) after the fault: the approval i
 wait_for 10 grep -q "approved $w1" "$T/w"
 tap_like "$(cat "$T/w")" "approved $w1" "(d) ...and the parked waiter released"
 tap_ok "(d) verify-log passes" verify_log
+
+# ---- (e) a submit alone on its connection goes to the verifier thread: it
+# is recorded in a later pass than the one that read it, so the failed sync
+# of that pass does not lose it
+w2=$(dl_id "$(adc create -- /usr/bin/systemctl restart nginx-e)")
+tok2=$(ctl show "$w2" --json | ctl sign -k "$KEY" --yes 2>/dev/null)
+tap_like "$tok2" '.' "(e) a token for a second request was signed"
+set --
+for i in 1 2 3; do set -- "$@" "$(req_json "$id" "nginx-e$i")"; done
+n=$(wc -l <"$FCOUNT")
+echo "fsync 1" >"$FCTL"
+out=$($BURST "$DL_SOCK" "$DL_PID" "$@" '{"v":1,"op":"submit","token":"'"$tok2"'"}')
+echo off >"$FCTL"
+tap_like "$(tail -n "+$((n + 1))" "$FCOUNT")" '^fsync 1 fdatasync' "(e) the shim failed the pass's fdatasync"
+tap_is "$(printf '%s\n' "$out" | grep -c '"error": *"io"')" 3 "(e) the 3 creates of the failed pass get an io error"
+tap_like "$(printf '%s\n' "$out" | grep '^reply 3 ')" '"state": *"approved"' "(e) the submit, checked on the thread, is approved in a later pass"
+tap_is "$(grep '"event":"approval"' "$DL_EVIDENCE" | grep -c "\"$w2\"")" 1 "(e) one approval record for it"
+tap_ok "(e) verify-log passes" verify_log
+
+# ---- (f) the client goes away while its token is being checked: the vote
+# still counts (as it did when checked inline) and nothing is freed twice
+w3=$(dl_id "$(adc create -- /usr/bin/systemctl restart nginx-f)")
+tok3=$(ctl show "$w3" --json | ctl sign -k "$KEY" --yes 2>/dev/null)
+python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+body = ("{\"v\":1,\"op\":\"submit\",\"token\":\"%s\"}" % sys.argv[2]).encode()
+s.sendall(struct.pack(">I", len(body)) + body)
+s.close()' "$DL_SOCK" "$tok3"
+approved3() { adc status "$w3" | grep -q approved; }
+wait_for 10 approved3
+tap_like "$(adc status "$w3")" 'approved' "(f) the approval of a client that left counted"
+tap_like "$(adc health)" '"ok": *true' "(f) the daemon still serves"
 after=$(list_json)
 dl_stop
 tap_is "$DL_RC" 0 "daemon exits 0 on SIGTERM"

@@ -107,6 +107,63 @@ static void test_good(void **state)
 	free(t2);
 }
 
+/* The three-step check (the daemon's verifier thread): bind refuses until
+ * the signature check has passed; a forged signature stays refused; the
+ * statement is kept after an unknown key (for the refusal record) and
+ * cleared after a syntax error; the steps agree with ad_token_verify. */
+static void test_split_steps(void **state)
+{
+	struct ad_token_pending p;
+	const struct ad_pubkey *signer = NULL;
+	struct ad_seckey *fake = NULL;
+	char *t = sign_as(alice, AD_DECISION_APPROVE), *tf;
+
+	(void)state;
+	assert_int_equal(ad_token_prepare(&p, t, ring, &signer), 0);
+	assert_ptr_equal(signer, ad_keyring_find_name(ring, "alice"));
+	/* not checked yet: fails closed */
+	assert_int_equal(ad_token_bind(&p, "web1", "R-7F3A-9C21", digest,
+				       AD_DECISION_APPROVE, NOW),
+			 AD_ERR_BAD_SIGNATURE);
+	assert_int_equal(ad_token_check_sig(&p), 0);
+	assert_int_equal(ad_token_bind(&p, "web1", "R-7F3A-9C21", digest,
+				       AD_DECISION_APPROVE, NOW), 0);
+	assert_int_equal(ad_token_bind(&p, "web2", "R-7F3A-9C21", digest,
+				       AD_DECISION_APPROVE, NOW),
+			 AD_ERR_WRONG_HOST);
+	assert_int_equal(ad_token_bind(&p, "web1", "R-7F3A-9C21", other_digest,
+				       AD_DECISION_APPROVE, NOW),
+			 AD_ERR_WRONG_DIGEST);
+	/* one flipped byte of the signed statement: the check fails */
+	p.stmt[p.stmt_len / 2] ^= 1;
+	assert_int_equal(ad_token_check_sig(&p), AD_ERR_BAD_SIGNATURE);
+	assert_int_equal(ad_token_bind(&p, "web1", "R-7F3A-9C21", digest,
+				       AD_DECISION_APPROVE, NOW),
+			 AD_ERR_BAD_SIGNATURE);
+	/* mallory's signature under alice's key id */
+	assert_int_equal(ad_seckey_generate(&fake, "mallory", "mallory"), 0);
+	memcpy(fake->pub.key_id, alice->pub.key_id, AD_KEYID_LEN);
+	tf = sign_as(fake, AD_DECISION_APPROVE);
+	assert_int_equal(ad_token_prepare(&p, tf, ring, &signer), 0);
+	assert_int_equal(ad_token_check_sig(&p), AD_ERR_BAD_SIGNATURE);
+	assert_int_equal(verify_ok_args(tf), AD_ERR_BAD_SIGNATURE);
+	free(tf);
+	ad_seckey_free(fake);
+	/* unknown key: refused, statement kept for the record */
+	tf = sign_as(mallory, AD_DECISION_APPROVE);
+	assert_int_equal(ad_token_prepare(&p, tf, ring, &signer),
+			 AD_ERR_UNKNOWN_KEY);
+	assert_null(signer);
+	assert_string_equal(p.st.request_id, "R-7F3A-9C21");
+	free(tf);
+	/* syntax error: nothing kept */
+	assert_int_equal(ad_token_prepare(&p, "approverd-ed25519-v1:zz", ring,
+					  &signer), AD_ERR_INVALID);
+	assert_null(signer);
+	assert_string_equal(p.st.request_id, "");
+	free(t);
+}
+
 static void test_specific_errors(void **state)
 {
 	char *t = sign_as(alice, AD_DECISION_APPROVE);
@@ -547,6 +604,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_split_steps),
 	    cmocka_unit_test(test_specific_errors),
 	    cmocka_unit_test(test_wrong_key),
 	    cmocka_unit_test(test_format),
