@@ -76,27 +76,41 @@ static int grant_opt(struct grant_opts *o, int ch, const char *arg)
 	return -1;
 }
 
-static int grant_args(int argc, char **argv, struct grant_opts *o)
+/* grant's options; revoke takes only those from --comment on (REVOKE_LO),
+ * so getopt itself refuses --ttl and the other grant-only ones there. */
+static const struct option grant_lo[] = {
+	{"requester", required_argument, NULL, 'r'},
+	{"rule", required_argument, NULL, 'R'},
+	{"match", required_argument, NULL, 'm'},
+	{"ttl", required_argument, NULL, 't'},
+	{"uses", required_argument, NULL, 'u'},
+	/* REVOKE_LO starts here */
+	{"comment", required_argument, NULL, 'c'},
+	{"key", required_argument, NULL, 'k'},
+	{"json", no_argument, NULL, 'j'},
+	{"yes", no_argument, NULL, 'y'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+#define REVOKE_LO (grant_lo + 5) /* from "comment" on */
+
+/* Options of grant or revoke (lo) into *o; -1 on a bad one or --help. */
+static int opts_parse(int argc, char **argv, struct grant_opts *o,
+		      const struct option *lo)
 {
-	static const struct option lo[] = {
-		{"requester", required_argument, NULL, 'r'},
-		{"rule", required_argument, NULL, 'R'},
-		{"match", required_argument, NULL, 'm'},
-		{"ttl", required_argument, NULL, 't'},
-		{"uses", required_argument, NULL, 'u'},
-		{"comment", required_argument, NULL, 'c'},
-		{"key", required_argument, NULL, 'k'},
-		{"json", no_argument, NULL, 'j'},
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "k:yh", lo, NULL)) != -1)
 		if (grant_opt(o, ch, optarg) != 0)
 			return -1;
+	return 0;
+}
+
+static int grant_args(int argc, char **argv, struct grant_opts *o)
+{
+	if (opts_parse(argc, argv, o, grant_lo) != 0)
+		return -1;
 	if (optind != argc || !o->requester || !o->rule || !o->ttl || !o->uses) {
 		fprintf(stderr, "approverctl grant: --requester, --rule, --ttl and "
 			"--uses are required\n");
@@ -191,20 +205,8 @@ static void revoke_usage(FILE *f)
 
 static int revoke_args(int argc, char **argv, struct grant_opts *o)
 {
-	static const struct option lo[] = {
-		{"comment", required_argument, NULL, 'c'},
-		{"key", required_argument, NULL, 'k'},
-		{"json", no_argument, NULL, 'j'},
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int ch;
-
-	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "k:yh", lo, NULL)) != -1)
-		if (ch == 't' || ch == 'u' || grant_opt(o, ch, optarg) != 0)
-			return -1;
+	if (opts_parse(argc, argv, o, REVOKE_LO) != 0)
+		return -1;
 	return optind + 1 == argc ? 0 : -1;
 }
 

@@ -5,24 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <sodium.h>
-
+#include "fuzz_json.h"
 #include "grant.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ad_grant a, b;
 	uint8_t d1[AD_DIGEST_LEN], d2[AD_DIGEST_LEN];
 	char err[160];
-	json_error_t je;
-	json_t *j, *back;
+	json_t *j = fuzz_json_load(data, size), *back;
 
-	if (sodium_init() < 0)
-		abort();
-	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL)
 		return 0;
 	if (ad_grant_from_json(&a, j, err, sizeof(err)) == 0) {

@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <sodium.h>
-
+#include "fuzz_json.h"
 #include "request.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void digests(uint8_t e[AD_DIGEST_LEN], uint8_t r[AD_DIGEST_LEN],
                     const struct ad_request *req)
@@ -24,12 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t e1[AD_DIGEST_LEN], r1[AD_DIGEST_LEN];
 	uint8_t e2[AD_DIGEST_LEN], r2[AD_DIGEST_LEN];
 	char err[128];
-	json_error_t je;
-	json_t *j, *back;
+	json_t *j = fuzz_json_load(data, size), *back;
 
-	if (sodium_init() < 0)
-		abort();
-	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL)
 		return 0;
 	if (ad_request_from_json(&a, j, err, sizeof(err)) == 0) {

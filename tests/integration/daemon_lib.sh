@@ -151,3 +151,35 @@ ctl() { "$DL_CTL" -c "$DL_CONF" -S "$DL_SOCK" "$@"; }
 dl_id() { printf '%s\n' "$1" | awk 'NR==1{print $2}'; }
 # Number of evidence records matching an ERE.
 dl_ev_count() { grep -Ec -- "$1" "$DL_EVIDENCE"; }
+
+# Test programs for sudo: root-owned $B/NAME (B=$T/bin, 0755) that append
+# "tool ran: ARGS" to $T/ran.log (emptied, 0666) and exit 0; with --named
+# each writes its own name instead ("NAME ran: ARGS").
+dl_tools() { # [--named] name...
+	_dl_who=tool
+	# shellcheck disable=SC2016 # expanded when the tool runs, not here
+	[ "$1" = --named ] && { _dl_who='$(basename "$0")'; shift; }
+	B=$T/bin
+	mkdir -p "$B" && chmod 0755 "$B" || return 1
+	for _dl_t in "$@"; do
+		ns_file "$B/$_dl_t" 0755 '#!/bin/sh
+echo "'"$_dl_who"' ran: $*" >>"'"$T"'/ran.log"
+exit 0' || return 1
+	done
+	: >"$T/ran.log" && chmod 0666 "$T/ran.log"
+}
+
+# Each user's dl_key key in ~/.config/approverd/USER.key, owned by the user.
+dl_home_keys() { # user...
+	for _dl_u in "$@"; do
+		mkdir -p "$T/home/$_dl_u/.config/approverd" &&
+			cp "$T/keys/$_dl_u.key" "$T/home/$_dl_u/.config/approverd/$_dl_u.key" &&
+			chown -R "$_dl_u:$_dl_u" "$T/home/$_dl_u/.config" || return 1
+	done
+}
+
+# approverctl (our config and socket) run as USER, with --yes appended.
+dl_ctl_as() { # user approverctl-args...
+	_dl_u=$1; shift
+	as_user "$_dl_u" "$DL_CTL" -c "$DL_CONF" -S "$DL_SOCK" "$@" --yes
+}

@@ -375,3 +375,52 @@ socket = ${2:-$T/run/approverd/approverd.sock}
 wait = ${1:-0}
 ${3:-}"
 }
+
+# ---------------------------------------------------------------- front/core
+# The sudo plugin and the PAM module are small fronts that load a core .so
+# from their own directory (t_sudo_core.sh, t_pam_core.sh). The test sets
+# CORE_SRC (the built core) and CORE_SO (the core's path beside a copy of
+# the front, in a root-owned 0755 directory), and defines human_ok DESC and
+# ai_refused DESC ERE, which run the front as a human and as ai-deploy.
+tap_exports() { # file "sym... " desc: the dynamic symbols it defines
+	tap_is "$(nm -D --defined-only "$1" | awk '{print $3}' | sort | tr '\n' ' ')" "$2" "$3"
+}
+tap_needed() { # file "lib... " desc: the libraries it needs (DT_NEEDED)
+	tap_is "$(readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+		sort | tr '\n' ' ')" "$2" "$3"
+}
+core_install() { # mode: a fresh root-owned copy of $CORE_SRC at $CORE_SO
+	rm -f "$CORE_SO"
+	cp "$CORE_SRC" "$CORE_SO" && chmod "$1" "$CORE_SO"
+}
+# Each untrusted core is refused to ai-deploy with the reason, and never
+# stops a human: missing (logged to syslog, ERE $2), world- or
+# group-writable, owned by user $1, a symbolic link, in a world-writable
+# directory, a library without the core's symbol $3.
+core_refusals() { # owner-user syslog-ERE core-symbol
+	_cr_dir=$(dirname "$CORE_SO"); _cr_name=$(basename "$CORE_SO")
+	rm -f "$CORE_SO"
+	human_ok "core missing"
+	ai_refused "core missing" "cannot load the approval core .*$CORE_SO"
+	tap_ok "core missing: logged to syslog" syslog_wait "$2" 5
+	core_install 0646
+	human_ok "core world-writable"
+	ai_refused "core world-writable" "$_cr_name: world-writable"
+	core_install 0664
+	ai_refused "core group-writable" "$_cr_name: group-writable"
+	core_install 0644
+	chown "$1" "$CORE_SO"
+	human_ok "core owned by $1"
+	ai_refused "core owned by $1" "$_cr_name: owned by uid $(ns_uid "$1"), not root"
+	rm -f "$CORE_SO"
+	ln -s "$CORE_SRC" "$CORE_SO"
+	ai_refused "core is a symlink" "$_cr_name: is a symbolic link"
+	core_install 0644
+	chmod 0777 "$_cr_dir"
+	human_ok "directory world-writable"
+	ai_refused "directory world-writable" "$_cr_dir: world-writable"
+	chmod 0755 "$_cr_dir"
+	cp "$(ldconfig -p | awk '/libinih.so.1 /{print $NF; exit}')" "$CORE_SO"
+	chmod 0644 "$CORE_SO"
+	ai_refused "not a core" "no symbol $3"
+}

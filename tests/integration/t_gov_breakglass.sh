@@ -17,20 +17,9 @@ STUB=$APPROVERD_TOP/tests/helpers/http_stub.py
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-ns_must "plugin built" test -f "$APPROVERD_BUILD/sudo_approverd.so"
-ns_must "approverd built" test -x "$DL_BIN"
-ns_must users ns_users
-ns_must devlog ns_devlog
+dl_sudo_ready # plugin, daemon, approverctl built; users; /dev/log
 
-B=$T/bin
-mkdir -p "$B" && chmod 0755 "$B"
-tool_text='#!/bin/sh
-echo "tool ran: $*" >>"'"$T"'/ran.log"
-exit 0'
-ns_file "$B/tool" 0755 "$tool_text"
-ns_file "$B/closed" 0755 "$tool_text"
-ns_file "$B/forbidden" 0755 "$tool_text"
-: >"$T/ran.log"; chmod 0666 "$T/ran.log"
+ns_must "test programs" dl_tools tool closed forbidden
 ns_must sudo ns_sudo "ai-deploy ALL=(ALL) NOPASSWD: ALL"
 
 # A window that is closed all day today (TZ=UTC for the daemon).

@@ -20,13 +20,7 @@ ns_reexec "$0" "$@"
 
 dl_sudo_ready # plugin, daemon, approverctl built; users; /dev/log
 
-B=$T/bin
-mkdir -p "$B" && chmod 0755 "$B"
-tool_text='#!/bin/sh
-echo "$(basename "$0") ran: $*" >>"'"$T"'/ran.log"
-exit 0'
-for t in tool two nog opstool shelltool tkt; do ns_file "$B/$t" 0755 "$tool_text"; done
-: >"$T/ran.log"; chmod 0666 "$T/ran.log"
+ns_must "test programs" dl_tools --named tool two nog opstool shelltool tkt
 
 ns_must sudo ns_sudo "ai-deploy ALL=(ALL) NOPASSWD: ALL
 dave ALL=(ALL) NOPASSWD: ALL"
@@ -75,15 +69,7 @@ for k in alice bob carol dave; do ns_must "$k's key" dl_key "$k" "$k"; done
 ns_must "daemon starts" dl_start
 ns_client_conf 0 "$DL_SOCK"
 
-for u in alice bob carol dave; do
-	mkdir -p "$T/home/$u/.config/approverd"
-	cp "$T/keys/$u.key" "$T/home/$u/.config/approverd/$u.key"
-	chown -R "$u:$u" "$T/home/$u/.config"
-done
-as() { # user approverctl-args...: approverctl as that user, --yes
-	_u=$1; shift
-	as_user "$_u" "$DL_CTL" -c "$DL_CONF" -S "$DL_SOCK" "$@" --yes
-}
+ns_must "keys in the approvers' homes" dl_home_keys alice bob carol dave
 gid_of() { grep -o 'G-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1; }
 n_ev() { grep -c "\"event\":\"$1\"" "$DL_EVIDENCE"; }
 evg() { grep -F "\"id\":\"$1\"" "$DL_EVIDENCE"; }
@@ -131,15 +117,15 @@ tap_like "$out" "state pending" "the new grant is pending"
 tap_like "$(evg "$G2" | grep '"event":"grant"')" '"state":"pending".*' "evidence: grant record (pending)"
 tap_like "$(evg "$G2" | grep '"event":"grant"')" '"created_by":"root"' "grant record names who asked"
 tap_like "$(ctl list 2>&1)" "$G2 +pending" "approverctl list shows the pending grant"
-out=$(as alice approve "$G2" 2>&1); rc=$?
+out=$(dl_ctl_as alice approve "$G2" 2>&1); rc=$?
 tap_is "$rc" 0 "alice approves $G2"
 tap_is "$(state_of "$G2")" pending "one approval of two: the grant stays pending"
 out=$(ai "$B/two" first); rc=$?
 tap_ok "a run under a pending grant is held (exit $rc)" held "$out"
 R_FIRST=$(printf '%s\n' "$out" | grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1)
-out=$(as alice approve "$G2" 2>&1); rc=$?
+out=$(dl_ctl_as alice approve "$G2" 2>&1); rc=$?
 tap_isnt "$rc" 0 "alice cannot approve twice (one human counts once)"
-out=$(as bob approve "$G2" 2>&1); rc=$?
+out=$(dl_ctl_as bob approve "$G2" 2>&1); rc=$?
 tap_is "$rc" 0 "bob approves $G2"
 tap_like "$out" "$G2 active" "the second sre approval activates it"
 tap_like "$(evg "$G2" | grep '"event":"approved"')" '"approvers":\["alice","bob"\]' "evidence: approved by alice and bob"
@@ -174,7 +160,7 @@ tap_is "$(ran tool use4)" 0 "…and did not run"
 
 # ---- 3b. a grant never covers a run in the session of its own approver
 G12=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 5)
-as alice approve "$G12" >/dev/null 2>&1
+dl_ctl_as alice approve "$G12" >/dev/null 2>&1
 out=$(AS_LOGINUID=2101 as_user ai-deploy sudo -n "$B/tool" sponsored 2>&1); rc=$?
 tap_ok "in alice's session (sponsor alice), alice's grant does not cover the run" held "$out"
 tap_is "$(ran tool sponsored)" 0 "…and it did not run"
@@ -184,7 +170,7 @@ ctl revoke "$G12" >/dev/null 2>&1
 
 # ---- 3c. a consume after the grant ran out (or was revoked) is refused
 G13=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 1)
-as alice approve "$G13" >/dev/null 2>&1
+dl_ctl_as alice approve "$G13" >/dev/null 2>&1
 r1=$(adc create -u ai-deploy -i 2001 -- "$B/tool" race1 | awk '{print $2}')
 r2=$(adc create -u ai-deploy -i 2001 -- "$B/tool" race2 | awk '{print $2}')
 tap_like "$(adc status "$r1") $(adc status "$r2")" "\"id\":\"$r1\".*\"state\":\"allowed\".*\"id\":\"$r2\".*\"state\":\"allowed\"" "two requests created under a 1-use grant are both allowed"
@@ -196,7 +182,7 @@ tap_isnt "$rc" 0 "the second consume is refused: no use left"
 tap_like "$out" "grant $G13 is used-up" "…naming the grant and why"
 tap_is "$(grep -c "\"grant\":\"$G13\",\"grant_uses_left\"" "$DL_EVIDENCE")" 1 "only one consume names the grant"
 G14=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 5)
-as alice approve "$G14" >/dev/null 2>&1
+dl_ctl_as alice approve "$G14" >/dev/null 2>&1
 r3=$(adc create -u ai-deploy -i 2001 -- "$B/tool" race3 | awk '{print $2}')
 ctl revoke "$G14" >/dev/null 2>&1
 out=$(consume "$r3"); rc=$?
@@ -204,7 +190,7 @@ tap_isnt "$rc" 0 "a consume after the grant was revoked is refused"
 tap_like "$out" "grant $G14 is revoked" "…saying it was revoked"
 
 # ---- 4. --match restricts the grant
-G4=$(as alice grant --requester ai-deploy --rule tool --ttl 1h --uses 5 --match "$B/tool only *" \
+G4=$(dl_ctl_as alice grant --requester ai-deploy --rule tool --ttl 1h --uses 5 --match "$B/tool only *" \
 	-k "$T/home/alice/.config/approverd/alice.key" 2>/dev/null | gid_of)
 tap_is "$(state_of "$G4")" active "an approver (alice) asks for a grant and approves it with -k"
 tap_like "$(evg "$G4" | grep '"event":"grant"')" '"created_by_uid":2101,"created_by":"alice"|"created_by":"alice".*"created_by_uid":2101' \
@@ -217,25 +203,25 @@ tap_is "$(ran tool 'other thing')" 0 "…and did not run"
 
 # ---- 5. separation of duties: a human requester cannot approve own grant
 G5=$(mkgrant --requester dave --rule opsrule --ttl 1h --uses 2)
-out=$(as dave approve "$G5" 2>&1); rc=$?
+out=$(dl_ctl_as dave approve "$G5" 2>&1); rc=$?
 tap_isnt "$rc" 0 "dave's own key cannot approve a grant for dave"
 tap_like "$out" "belongs to dave, the requester of $G5" "…the refusal names the requester"
 tap_like "$(evg "$G5" | grep '"event":"approval"')" '"counted":false' "evidence: dave's approval recorded, not counted"
 tap_is "$(state_of "$G5")" pending "the grant stays pending"
-out=$(as alice approve "$G5" 2>&1); rc=$?
+out=$(dl_ctl_as alice approve "$G5" 2>&1); rc=$?
 tap_like "$out" "not in a role required by rule opsrule" "alice (sre) is not in the rule's role"
-out=$(as carol approve "$G5" 2>&1); rc=$?
+out=$(dl_ctl_as carol approve "$G5" 2>&1); rc=$?
 tap_is "$rc" 0 "carol (ops) approves dave's grant"
 tap_is "$(state_of "$G5")" active "…and it is active"
-out=$(as bob approve "$G3" 2>&1); rc=$?
+out=$(dl_ctl_as bob approve "$G3" 2>&1); rc=$?
 tap_isnt "$rc" 0 "an approval of a grant that is not pending is refused"
 
 # ---- 6. revoke: root unsigned, approver signed, deny
 G6=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 5)
-as alice approve "$G6" >/dev/null 2>&1
+dl_ctl_as alice approve "$G6" >/dev/null 2>&1
 out=$(ai "$B/tool" r6a); rc=$?
 tap_is "$rc" 0 "grant $G6 covers a run"
-out=$(as alice revoke "$G6" 2>&1); rc=$?
+out=$(dl_ctl_as alice revoke "$G6" 2>&1); rc=$?
 tap_isnt "$rc" 0 "an unsigned revoke from a non-root user is refused"
 tap_is "$(state_of "$G6")" active "…and the grant stays active"
 out=$(ctl revoke "$G6" --comment "done early" 2>&1); rc=$?
@@ -247,21 +233,21 @@ tap_ok "after the revoke the next run is held" held "$out"
 out=$(ctl revoke "$G6" 2>&1); rc=$?
 tap_is "$rc" 1 "revoking twice is refused"
 G7=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 5)
-as alice approve "$G7" >/dev/null 2>&1
-out=$(as bob revoke "$G7" -k "$T/home/bob/.config/approverd/bob.key" --comment "incident" 2>&1); rc=$?
+dl_ctl_as alice approve "$G7" >/dev/null 2>&1
+out=$(dl_ctl_as bob revoke "$G7" -k "$T/home/bob/.config/approverd/bob.key" --comment "incident" 2>&1); rc=$?
 tap_is "$rc" 0 "bob revokes $G7 with a signed denial"
 tap_like "$(evg "$G7" | grep '"event":"revoke"')" '"by":"bob","user":"bob".*"key_id":"[0-9a-f]{16}"' "evidence: revoke by bob's key"
 out=$(ai "$B/tool" r7); rc=$?
 tap_ok "after bob's revoke the next run is held" held "$out"
 G8=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 5)
-as alice approve "$G8" >/dev/null 2>&1
-out=$(as bob deny "$G8" --reason "no longer needed" 2>&1); rc=$?
+dl_ctl_as alice approve "$G8" >/dev/null 2>&1
+out=$(dl_ctl_as bob deny "$G8" --reason "no longer needed" 2>&1); rc=$?
 tap_is "$rc" 0 "approverctl deny G-... revokes too"
 tap_is "$(state_of "$G8")" revoked "…the grant is revoked"
 
 # ---- 5b. a grant does not cover a blocked request (ticket missing)
 G11=$(mkgrant --requester ai-deploy --rule ticketed --ttl 1h --uses 5)
-as alice approve "$G11" >/dev/null 2>&1
+dl_ctl_as alice approve "$G11" >/dev/null 2>&1
 tap_is "$(state_of "$G11")" active "grant on a rule that requires a ticket is active"
 out=$(ai "$B/tkt" noticket); rc=$?
 tap_is "$rc" 1 "without a ticket the run is refused despite the grant"
@@ -288,7 +274,7 @@ tap_like "$out" "digest mismatch" "…saying the digest does not match"
 
 # ---- 7. state survives a restart
 G9=$(mkgrant --requester ai-deploy --rule tool --ttl 1h --uses 4)
-as alice approve "$G9" >/dev/null 2>&1
+dl_ctl_as alice approve "$G9" >/dev/null 2>&1
 ai "$B/tool" r9a >/dev/null
 dl_stop
 ns_must "daemon restarts" dl_start

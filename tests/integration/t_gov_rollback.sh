@@ -15,13 +15,7 @@ ns_reexec "$0" "$@"
 
 dl_sudo_ready # plugin, daemon, approverctl built; users; /dev/log
 
-B=$T/bin
-mkdir -p "$B" && chmod 0755 "$B"
-tool_text='#!/bin/sh
-echo "tool ran: $*" >>"'"$T"'/ran.log"
-exit 0'
-for t in rbtool paytool tickettool; do ns_file "$B/$t" 0755 "$tool_text"; done
-: >"$T/ran.log"; chmod 0666 "$T/ran.log"
+ns_must "test programs" dl_tools rbtool paytool tickettool
 
 ns_must sudo ns_sudo "ai-deploy ALL=(ALL) NOPASSWD: ALL"
 
@@ -53,15 +47,7 @@ ns_must "carol's key" dl_key carol carol
 ns_must "daemon starts" dl_start
 ns_client_conf 0 "$DL_SOCK"
 
-for u in alice carol; do
-	mkdir -p "$T/home/$u/.config/approverd"
-	cp "$T/keys/$u.key" "$T/home/$u/.config/approverd/$u.key"
-	chown -R "$u:$u" "$T/home/$u/.config"
-done
-vote() { # user approve|deny ID
-	_u=$1; shift
-	as_user "$_u" "$DL_CTL" -c "$DL_CONF" -S "$DL_SOCK" "$@" --yes
-}
+ns_must "keys in the approvers' homes" dl_home_keys alice carol
 req_id() { grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1; }
 ev() { grep -F "\"id\":\"$1\"" "$DL_EVIDENCE"; }
 
@@ -84,7 +70,7 @@ tap_like "$(ctl show "$ID" 2>&1)" "rollback +git revert HEAD && deploy" \
 	"approverctl show displays the rollback text"
 tap_like "$(ev "$ID" | grep '"event":"request"')" '"rollback":"git revert HEAD && deploy"' \
 	"evidence request.rollback holds it"
-vote alice approve "$ID" >/dev/null 2>&1
+dl_ctl_as alice approve "$ID" >/dev/null 2>&1
 tap_is "$?" 0 "alice approves $ID"
 out=$(as_user ai-deploy sudo -n "$B/rbtool" x 2>&1); rc=$?
 tap_is "$rc" 0 "approved: the identical re-run runs (without the variable)"
@@ -94,11 +80,11 @@ out=$(as_user ai-deploy sudo -n "$B/paytool" migrate 2>&1)
 ID=$(printf '%s\n' "$out" | req_id)
 tap_like "$out" "required: 1 approval from role payments-owner \(business owner\) and 1 approval from role sre \(technical owner\)" \
 	"owner: the requirement shows roles and labels"
-vote alice approve "$ID" >/dev/null 2>&1
+dl_ctl_as alice approve "$ID" >/dev/null 2>&1
 tap_like "$(ctl show "$ID" 2>&1)" "state +pending" "owner: sre alone is not enough"
 out=$(as_user ai-deploy sudo -n "$B/paytool" migrate 2>&1); rc=$?
 tap_is "$rc" 1 "owner: still refused after one approval"
-vote carol approve "$ID" >/dev/null 2>&1
+dl_ctl_as carol approve "$ID" >/dev/null 2>&1
 tap_is "$?" 0 "owner: carol (payments-owner) approves"
 out=$(as_user ai-deploy sudo -n "$B/paytool" migrate 2>&1); rc=$?
 tap_is "$rc" 0 "owner: both owners approved: runs"

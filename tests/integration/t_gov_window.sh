@@ -14,14 +14,7 @@ ns_reexec "$0" "$@"
 
 dl_sudo_ready # plugin, daemon, approverctl built; users; /dev/log
 
-B=$T/bin
-mkdir -p "$B" && chmod 0755 "$B"
-tool_text='#!/bin/sh
-echo "tool ran: $*" >>"'"$T"'/ran.log"
-exit 0'
-ns_file "$B/opentool" 0755 "$tool_text"
-ns_file "$B/closedtool" 0755 "$tool_text"
-: >"$T/ran.log"; chmod 0666 "$T/ran.log"
+ns_must "test programs" dl_tools opentool closedtool
 
 ns_must sudo ns_sudo "ai-deploy ALL=(ALL) NOPASSWD: ALL"
 
@@ -56,13 +49,7 @@ ns_must "bob's key" dl_key bob bob
 ns_must "daemon starts (TZ=UTC)" dl_start
 ns_client_conf 0 "$DL_SOCK"
 
-mkdir -p "$T/home/alice/.config/approverd"
-cp "$T/keys/alice.key" "$T/home/alice/.config/approverd/alice.key"
-chown -R alice:alice "$T/home/alice/.config"
-vote() { # user approve|deny ID
-	_u=$1; shift
-	as_user "$_u" "$DL_CTL" -c "$DL_CONF" -S "$DL_SOCK" "$@" --yes
-}
+ns_must "alice's key in her home" dl_home_keys alice
 req_id() { grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1; }
 ev() { grep -F "\"id\":\"$1\"" "$DL_EVIDENCE"; }
 
@@ -87,7 +74,7 @@ tap_like "$out" "needs approval: request $ID" "open window: an ordinary pending 
 tap_unlike "$out" "blocked" "open window: not blocked"
 tap_like "$(ev "$ID" | grep '"event":"request"')" '"state":"pending".*"blocked":""' \
 	"open window: evidence request has blocked \"\""
-vote alice approve "$ID" >/dev/null 2>&1
+dl_ctl_as alice approve "$ID" >/dev/null 2>&1
 tap_is "$?" 0 "open window: alice approves $ID"
 out=$(as_user ai-deploy sudo -n "$B/opentool" go 2>&1); rc=$?
 tap_is "$rc" 0 "open window: the approved command runs"
@@ -119,7 +106,7 @@ tap_unlike "$out" "waiting up to" "blocked: sudo does not wait"
 ns_client_conf 0 "$DL_SOCK"
 
 # ---- 3. an ordinary approval of a blocked request is refused, recorded
-out=$(vote alice approve "$OLD" 2>&1); rc=$?
+out=$(dl_ctl_as alice approve "$OLD" 2>&1); rc=$?
 tap_isnt "$rc" 0 "ordinary approval of a blocked request is refused"
 tap_like "$(ev "$OLD" | grep '"event":"approval"')" '"counted":false' \
 	"…recorded as an approval with counted false"

@@ -9,27 +9,25 @@
 ns_reexec "$0" "$@"
 
 SO=$APPROVERD_BUILD/pam_approverd.so
-CORE=$APPROVERD_BUILD/pam_approverd_core.so
+CORE_SRC=$APPROVERD_BUILD/pam_approverd_core.so
 PT=/usr/bin/pamtester
 ns_must "front built" test -f "$SO"
-ns_must "core built" test -f "$CORE"
+ns_must "core built" test -f "$CORE_SRC"
 ns_must "pamtester installed" test -x "$PT"
 
 # 1. exports and libraries
-syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | sort | tr '\n' ' ')
-tap_is "$syms" "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_chauthtok pam_sm_close_session pam_sm_open_session pam_sm_setcred " \
+tap_exports "$SO" "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_chauthtok pam_sm_close_session pam_sm_open_session pam_sm_setcred " \
 	"front exports only the pam_sm_* entry points"
-syms=$(nm -D --defined-only "$CORE" | awk '{print $3}' | sort | tr '\n' ' ')
-tap_is "$syms" "approverd_pam_core " "core exports only approverd_pam_core"
-needed=$(readelf -d "$SO" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
-tap_is "$needed" "libc.so.6 libinih.so.1 libpam.so.0 " "front needs only libc, libinih, libpam"
-tap_like "$(readelf -d "$CORE")" "libsodium" "core links libsodium"
+tap_exports "$CORE_SRC" "approverd_pam_core " "core exports only approverd_pam_core"
+tap_needed "$SO" "libc.so.6 libinih.so.1 libpam.so.0 " "front needs only libc, libinih, libpam"
+tap_like "$(readelf -d "$CORE_SRC")" "libsodium" "core links libsodium"
 
 ns_must users ns_users
 ns_must devlog ns_devlog
 L=$T/lib
 mkdir -p "$L/sub" && chmod 0755 "$L" "$L/sub"
 cp "$SO" "$L/pam_approverd.so" && chmod 0644 "$L/pam_approverd.so"
+CORE_SO=$L/pam_approverd_core.so
 ns_must "client config" ns_client_conf 0 "$T/run/none.sock"
 mkdir -p "$T/pam.d" && cp -a /etc/pam.d/. "$T/pam.d/"
 ns_file "$T/pam.d/ad-core" 0644 "account required $L/pam_approverd.so config=$T/approverd.conf mode=login require=ad-core:*
@@ -38,11 +36,6 @@ ns_file "$T/pam.d/ad-dotdot" 0644 "account required $L/sub/../pam_approverd.so c
 account required pam_permit.so"
 ns_must "bind /etc/pam.d" ns_bind "$T/pam.d" /etc/pam.d
 
-core_install() { # mode
-	rm -f "$L/pam_approverd_core.so"
-	cp "$CORE" "$L/pam_approverd_core.so" &&
-		chmod "$1" "$L/pam_approverd_core.so"
-}
 human_ok() { # desc
 	out=$("$PT" ad-core alice acct_mgmt 2>&1); rc=$?
 	tap_is "$rc" 0 "$1: human alice passes the account phase"
@@ -61,36 +54,7 @@ out=$("$PT" ad-dotdot ai-deploy acct_mgmt 2>&1)
 tap_like "$out" "cannot reach the approval daemon" \
 	"module named dir/../pam_approverd.so still loads its core"
 
-# 3. core missing
-rm -f "$L/pam_approverd_core.so"
-human_ok "core missing"
-ai_refused "core missing" "cannot load the approval core .*$L/pam_approverd_core.so"
-tap_ok "core missing: logged to syslog" syslog_wait \
-	"ad-core as ai-deploy: cannot load the approval core" 5
-
-# 4. world-writable, group-writable, not root-owned, symlink
-core_install 0646
-human_ok "core world-writable"
-ai_refused "core world-writable" "pam_approverd_core.so: world-writable"
-core_install 0664
-ai_refused "core group-writable" "pam_approverd_core.so: group-writable"
-core_install 0644
-chown alice "$L/pam_approverd_core.so"
-human_ok "core owned by alice"
-ai_refused "core owned by alice" "pam_approverd_core.so: owned by uid $(ns_uid alice), not root"
-rm -f "$L/pam_approverd_core.so"
-ln -s "$CORE" "$L/pam_approverd_core.so"
-ai_refused "core is a symlink" "pam_approverd_core.so: is a symbolic link"
-
-# 5. the core's directory is writable by others
-core_install 0644
-chmod 0777 "$L"
-human_ok "directory world-writable"
-ai_refused "directory world-writable" "$L: world-writable"
-chmod 0755 "$L"
-
-# 6. something else under the core's name
-cp "$(ldconfig -p | awk '/libinih.so.1 /{print $NF; exit}')" "$L/pam_approverd_core.so"
-chmod 0644 "$L/pam_approverd_core.so"
-ai_refused "not a core" "no symbol approverd_pam_core"
+# 3.-6. core missing, world-/group-writable, not root-owned, a symlink, in
+# a world-writable directory, not a core
+core_refusals alice "ad-core as ai-deploy: cannot load the approval core" approverd_pam_core
 tap_done

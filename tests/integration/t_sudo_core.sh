@@ -9,33 +9,24 @@
 ns_reexec "$0" "$@"
 
 SO=$APPROVERD_BUILD/sudo_approverd.so
-CORE=$APPROVERD_BUILD/sudo_approverd_core.so
+CORE_SRC=$APPROVERD_BUILD/sudo_approverd_core.so
 ns_must "front built" test -f "$SO"
-ns_must "core built" test -f "$CORE"
+ns_must "core built" test -f "$CORE_SRC"
 
 # 1. exports and libraries
-syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | sort | tr '\n' ' ')
-tap_is "$syms" "approverd_approval approverd_audit " \
+tap_exports "$SO" "approverd_approval approverd_audit " \
 	"front exports only the two plugin structs"
-syms=$(nm -D --defined-only "$CORE" | awk '{print $3}' | sort | tr '\n' ' ')
-tap_is "$syms" "approverd_sudo_core " "core exports only approverd_sudo_core"
-needed=$(readelf -d "$SO" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
-tap_is "$needed" "libc.so.6 libinih.so.1 " "front needs only libc and libinih"
-tap_like "$(readelf -d "$CORE")" "libsodium" "core links libsodium"
+tap_exports "$CORE_SRC" "approverd_sudo_core " "core exports only approverd_sudo_core"
+tap_needed "$SO" "libc.so.6 libinih.so.1 " "front needs only libc and libinih"
+tap_like "$(readelf -d "$CORE_SRC")" "libsodium" "core links libsodium"
 
 ns_must users ns_users
 ns_must devlog ns_devlog
 L=$T/lib
 mkdir -p "$L" && chmod 0755 "$L"
 cp "$SO" "$L/sudo_approverd.so" && chmod 0644 "$L/sudo_approverd.so"
-SOCK=$T/run/none.sock
-ns_file "$T/approverd.conf" 0644 "[subjects]
-users = ai-deploy
-groups = ai-agents
-
-[client]
-socket = $SOCK
-wait = 0"
+CORE_SO=$L/sudo_approverd_core.so
+ns_must "client config" ns_client_conf 0 "$T/run/none.sock"
 ns_must sudo ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
 ai-deploy ALL=(ALL) NOPASSWD: ALL" "Plugin sudoers_policy sudoers.so
 Plugin sudoers_io sudoers.so
@@ -44,11 +35,6 @@ Plugin approverd_approval $L/sudo_approverd.so config=$T/approverd.conf
 Plugin approverd_audit $L/sudo_approverd.so
 Set disable_coredump true"
 
-core_install() { # mode
-	rm -f "$L/sudo_approverd_core.so"
-	cp "$CORE" "$L/sudo_approverd_core.so" &&
-		chmod "$1" "$L/sudo_approverd_core.so"
-}
 human_ok() { # desc
 	out=$(as_user dave sudo -n id -u 2>&1); rc=$?
 	tap_is "$rc/$out" "0/0" "$1: human dave still runs sudo"
@@ -64,39 +50,9 @@ core_install 0644
 human_ok "core present"
 ai_refused "core present" "cannot reach the approval daemon"
 
-# 3. core missing
-rm -f "$L/sudo_approverd_core.so"
-human_ok "core missing"
-ai_refused "core missing" "cannot load the approval core .*$L/sudo_approverd_core.so"
-tap_ok "core missing: logged to syslog" syslog_wait \
-	"user=ai-deploy: cannot load the approval core" 5
-
-# 4. world-writable, group-writable, not root-owned, symlink
-core_install 0646
-human_ok "core world-writable"
-ai_refused "core world-writable" "sudo_approverd_core.so: world-writable"
-core_install 0664
-ai_refused "core group-writable" "sudo_approverd_core.so: group-writable"
-core_install 0644
-chown dave "$L/sudo_approverd_core.so"
-human_ok "core owned by dave"
-ai_refused "core owned by dave" "sudo_approverd_core.so: owned by uid $(ns_uid dave), not root"
-rm -f "$L/sudo_approverd_core.so"
-ln -s "$CORE" "$L/sudo_approverd_core.so"
-ai_refused "core is a symlink" "sudo_approverd_core.so: is a symbolic link"
-
-# 5. the core's directory is writable by others
-core_install 0644
-chmod 0777 "$L"
-human_ok "directory world-writable"
-ai_refused "directory world-writable" "$L: world-writable"
-chmod 0755 "$L"
-
-# 6. something else under the core's name
-cp /usr/lib/x86_64-linux-gnu/libinih.so.1 "$L/sudo_approverd_core.so" 2>/dev/null ||
-	cp "$(ldconfig -p | awk '/libinih.so.1 /{print $NF; exit}')" "$L/sudo_approverd_core.so"
-chmod 0644 "$L/sudo_approverd_core.so"
-ai_refused "not a core" "no symbol approverd_sudo_core"
+# 3.-6. core missing, world-/group-writable, not root-owned, a symlink, in
+# a world-writable directory, not a core
+core_refusals dave "user=ai-deploy: cannot load the approval core" approverd_sudo_core
 
 # 7. broken config: the front cannot tell, the core decides as before
 core_install 0644
@@ -106,7 +62,7 @@ tap_isnt "$rc" 0 "broken config: human refused (core: cannot tell)"
 tap_like "$out" "cannot tell AI accounts from humans" "broken config: message"
 out=$(sudo -n id -u 2>&1); rc=$?
 tap_is "$rc/$out" "0/0" "broken config: root still runs sudo"
-rm -f "$L/sudo_approverd_core.so"
+rm -f "$CORE_SO"
 out=$(as_user dave sudo -n /bin/true 2>&1); rc=$?
 tap_isnt "$rc" 0 "broken config and no core: human refused"
 tap_like "$out" "cannot load the approval core" "broken config and no core: message"
