@@ -148,7 +148,7 @@ FUZZ_FLAGS := -std=c17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=all -D_GNU_SOURCE -DFUZZING -Icommon $(PKG_CFLAGS)
 $(O)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -DAPPROVERD_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -DAPPROVERD_VERSION='"$(VERSION)"' -c -o $@ $<
 $(O)/fuzz/%: $(O)/fuzzobj/tests/fuzz/%.o $(patsubst %.c,$(O)/fuzzobj/%.o,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
