@@ -7,6 +7,7 @@
  * key=value pair; keys are reduced to [A-Za-z0-9_.-]; values with any other
  * byte than [A-Za-z0-9._:/@+,-] are double-quoted.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +21,36 @@ struct sbuf {
 	int oom;
 };
 
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL; 0, or -1 (b->oom set). */
+static int sb_room(struct sbuf *b, size_t n)
 {
 	char *np;
+	size_t cap;
 
 	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		if (!(np = realloc(b->p, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
+		return -1;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	if (n > (SIZE_MAX - b->len - 1) / 2) {
+		b->oom = 1;
+		return -1;
 	}
+	cap = (b->len + n + 1) * 2;
+	if (cap < 256)
+		cap = 256;
+	if (!(np = realloc(b->p, cap))) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = np;
+	b->cap = cap;
+	return 0;
+}
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (sb_room(b, n) != 0)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -45,79 +61,107 @@ static void sb_str(struct sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-static int plain(const char *s)
+static int alnum(unsigned char c)
 {
-	if (!*s)
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* A byte a value may hold without quotes: [A-Za-z0-9._:/@+,-]. */
+static int plain_byte(unsigned char c)
+{
+	return alnum(c) || c == '.' || c == '_' || c == ':' || c == '/' ||
+	       c == '@' || c == '+' || c == ',' || c == '-';
+}
+
+static int plain(const char *s, size_t n)
+{
+	if (n == 0)
 		return 0;
-	for (; *s; s++)
-		if (!strchr(
-		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		        "0123456789._:/@+,-",
-		        *s))
+	for (size_t i = 0; i < n; i++)
+		if (!plain_byte((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
 
+/* " KEY=" with every byte outside [A-Za-z0-9_.-] replaced by '_'. */
 static void add_key(struct sbuf *b, const char *key)
 {
-	sb_str(b, " ");
-	for (; *key; key++) {
-		char c = *key;
-		if (!strchr(
-		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		        "0123456789_.-",
-		        c))
-			c = '_';
-		sb_add(b, &c, 1);
+	size_t n = strlen(key);
+
+	if (sb_room(b, n + 2) != 0)
+		return;
+	b->p[b->len++] = ' ';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		b->p[b->len++] = (alnum(c) || c == '_' || c == '.' || c == '-')
+					 ? (char)c : '_';
 	}
-	sb_str(b, "=");
+	b->p[b->len++] = '=';
+	b->p[b->len] = '\0';
 }
 
-/* Escaped text of a string value, or of compact JSON for other values. */
-static char *value_text(const json_t *v, int *quote)
+/* A string value, escaped straight into b; quoted unless plain (the
+ * escape keeps plain bytes as they are and turns every other into a
+ * non-plain form, so plain input is exactly plain output). */
+static void add_string(struct sbuf *b, const char *s, size_t n)
 {
-	char num[32], *dump, *esc;
+	int quote = !plain(s, n);
 
-	*quote = 0;
-	if (json_is_integer(v)) {
-		snprintf(num, sizeof(num), "%lld",
-		         (long long)json_integer_value(v));
-		return strdup(num);
+	if (n > (SIZE_MAX - 3) / 4) {
+		b->oom = 1;
+		return;
 	}
-	if (json_is_string(v)) {
-		esc = ad_escape_n(json_string_value(v), json_string_length(v));
-	} else {
-		if (!(dump = json_dumps(v, AD_EV_DUMP_FLAGS | JSON_ENCODE_ANY)))
-			return NULL;
-		esc = ad_escape(dump);
-		free(dump);
-		*quote = !json_is_true(v) && !json_is_false(v) &&
-		         !json_is_null(v) && !json_is_real(v);
-	}
-	if (esc && !*quote)
-		*quote = !plain(esc);
-	return esc;
+	if (sb_room(b, n * 4 + 2) != 0)
+		return;
+	if (quote)
+		b->p[b->len++] = '"';
+	b->len += ad_escape_into(b->p + b->len, s, n);
+	if (quote)
+		b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
 }
 
+/* Other values: integers as digits, the rest as escaped compact JSON
+ * (quoted unless true, false, null or a real that is plain). */
 static void add_value(struct sbuf *b, const json_t *v)
 {
+	char num[32], *dump, *esc;
 	int quote;
-	char *t;
 
 	if (!v) {
 		sb_str(b, "\"\"");
 		return;
 	}
-	if (!(t = value_text(v, &quote))) {
+	if (json_is_string(v)) {
+		add_string(b, json_string_value(v), json_string_length(v));
+		return;
+	}
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld",
+		         (long long)json_integer_value(v));
+		sb_str(b, num);
+		return;
+	}
+	if (!(dump = json_dumps(v, AD_EV_DUMP_FLAGS | JSON_ENCODE_ANY))) {
 		b->oom = 1;
 		return;
 	}
+	esc = ad_escape(dump);
+	free(dump);
+	if (!esc) {
+		b->oom = 1;
+		return;
+	}
+	quote = (!json_is_true(v) && !json_is_false(v) && !json_is_null(v) &&
+	         !json_is_real(v)) || !plain(esc, strlen(esc));
 	if (quote)
 		sb_str(b, "\"");
-	sb_str(b, t);
+	sb_str(b, esc);
 	if (quote)
 		sb_str(b, "\"");
-	free(t);
+	free(esc);
 }
 
 static void add_fields(struct sbuf *b, const json_t *rec)

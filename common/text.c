@@ -44,10 +44,19 @@ static size_t escape_byte(char *o, unsigned char c)
 	return 4;
 }
 
+size_t ad_escape_into(char *out, const char *in, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++)
+		o += escape_byte(out + o, (unsigned char)in[i]);
+	out[o] = '\0';
+	return o;
+}
+
 char *ad_escape_n(const char *in, size_t len)
 {
 	char *out;
-	size_t i, o = 0;
 
 	if (in == NULL)
 		len = 0;
@@ -55,9 +64,7 @@ char *ad_escape_n(const char *in, size_t len)
 		return NULL;
 	if ((out = malloc(len * 4 + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++)
-		o += escape_byte(out + o, (unsigned char)in[i]);
-	out[o] = '\0';
+	(void)ad_escape_into(out, in, len);
 	return out;
 }
 

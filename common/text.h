@@ -12,6 +12,9 @@
 
 /* malloc'ed escaped copy of in[0..len) (NULL on ENOMEM). */
 char *ad_escape_n(const char *in, size_t len);
+/* The same escape into out, which must hold 4 * len + 1 bytes; returns the
+ * length written (a NUL follows). */
+size_t ad_escape_into(char *out, const char *in, size_t len);
 char *ad_escape(const char *in);
 
 /* Copy at most cap bytes of in into a malloc'ed string, dropping NUL and
