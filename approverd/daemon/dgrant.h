@@ -82,10 +82,8 @@ int grant_decision_reply(struct daemon *d, struct conn *c,
 /* Append grant summaries to a (pending only unless all). */
 int grant_list(struct daemon *d, json_t *a, int all);
 
-/* grant_vote.c */
-/* 1 if the submission (msg.id, else the token's request id) targets a
- * grant id: grant_submit() then handles it. */
-int grant_wants(const json_t *msg, const char *token);
+/* grant_vote.c: a submission whose msg.id, else whose token's request id,
+ * is a grant id (op_submit decides that from its one decode). */
 int grant_submit(struct daemon *d, struct conn *c, json_t *msg,
 		 const char *token);
 

@@ -37,18 +37,6 @@ struct gvote {
 	uint8_t hash[AD_DIGEST_LEN];
 };
 
-int grant_wants(const json_t *msg, const char *token)
-{
-	struct ad_statement st;
-	uint8_t sig[AD_SIG_LEN];
-	const char *id = NULL;
-
-	if (ad_json_str(&id, msg, "id", AD_ID_MAX - 1) == 0)
-		return grant_is_id(id);
-	return ad_token_parse(&st, sig, token) == 0 &&
-	       grant_is_id(st.request_id);
-}
-
 static json_t *gvote_record(const struct gvote *v, const struct conn *c,
 			    int counted, const char *why)
 {

@@ -440,19 +440,24 @@ int submit_finish(struct daemon *d, struct vjob *j)
 int op_submit(struct daemon *d, struct conn *c, json_t *msg)
 {
 	struct vjob *j;
-	const char *token = NULL;
+	const char *token = NULL, *id = NULL;
 	char why[400];
 	int r;
 
 	if ((r = ad_json_str(&token, msg, "token", AD_TOKEN_MAX)) != 0)
 		return conn_send_error(d, c, r == AD_ERR_NOTFOUND ? AD_ERR_INVALID
 				       : r, "field 'token': missing or too long");
-	if (grant_wants(msg, token)) /* a grant id: grant_vote.c */
-		return grant_submit(d, c, msg, token);
+	if (ad_json_str(&id, msg, "id", AD_ID_MAX - 1) == 0 && grant_is_id(id))
+		return grant_submit(d, c, msg, token); /* grant_vote.c */
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return conn_send_error(d, c, AD_ERR_NOMEM, "out of memory");
 	j->c = c;
-	if ((r = vote_prepare(d, msg, token, j, why, sizeof(why))) != 0) {
+	r = vote_prepare(d, msg, token, j, why, sizeof(why));
+	if (id == NULL && grant_is_id(j->p.st.request_id)) {
+		free(j); /* the token names a grant (grant_wants, decoded once) */
+		return grant_submit(d, c, msg, token);
+	}
+	if (r != 0) {
 		r = vote_refuse(d, c, &j->v, r, why);
 		free(j);
 		return r;
