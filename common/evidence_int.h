@@ -17,6 +17,17 @@
 #define AD_EV_TIME_LEN 27 /* 2026-11-29T08:31:02.123456Z */
 #define AD_EV_SIG_HEX (crypto_sign_BYTES * 2 + 1)
 
+/*
+ * evidence_enc.c: the line (no newline) of rec as record seq, with time and
+ * prev (hex): exactly json_dumps(AD_EV_DUMP_FLAGS) of {"seq","time","event",
+ * "prev", then rec's other fields in order}. *out is malloc'ed and
+ * NUL-terminated. 0, AD_ERR_NOMEM, AD_ERR_TOOBIG (past
+ * AD_EVIDENCE_LINE_MAX) or AD_ERR_INVALID (a string that is not UTF-8, a
+ * value jansson cannot dump, nesting past 64).
+ */
+int ad_ev_encode_line(char **out, size_t *len, const json_t *rec,
+                      uint64_t seq, const char *time, const char *prev_hex);
+
 /* Where a chain stands after its last valid line. */
 struct ad_ev_chain {
 	uint64_t seq;                       /* last seq, 0 = empty */

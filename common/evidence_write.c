@@ -55,9 +55,6 @@ static int build_line(struct ad_evidence *ev, json_t *rec, const char *time,
                       int allow_checkpoint, char **line_out, size_t *len_out)
 {
 	char prev[AD_EVIDENCE_HASH_HEX], now[AD_EV_TIME_LEN + 1];
-	const char *key;
-	json_t *full, *val;
-	char *s;
 	int r;
 
 	*line_out = NULL;
@@ -69,21 +66,8 @@ static int build_line(struct ad_evidence *ev, json_t *rec, const char *time,
 		time = now;
 	}
 	ad_ev_hex(prev, ev->ch.head);
-	full = json_pack("{s:I, s:s, s:O, s:s}", "seq",
-	                 (json_int_t)(ev->ch.seq + 1), "time", time, "event",
-	                 json_object_get(rec, "event"), "prev", prev);
-	if (!full)
-		return AD_ERR_NOMEM;
-	json_object_foreach(rec, key, val) if (strcmp(key, "event") != 0 &&
-	                                       json_object_set(full, key, val))
-	    r = AD_ERR_NOMEM;
-	s = r ? NULL : json_dumps(full, AD_EV_DUMP_FLAGS);
-	json_decref(full);
-	if (!s)
-		return r ? r : AD_ERR_NOMEM;
-	*line_out = s;
-	*len_out = strlen(s);
-	return 0;
+	return ad_ev_encode_line(line_out, len_out, rec, ev->ch.seq + 1, time,
+	                         prev);
 }
 
 static int write_all(int fd, const char *p, size_t n)
