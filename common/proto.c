@@ -6,6 +6,7 @@
  * duplicate keys; every getter checks type and size.
  */
 #include "proto.h"
+#include "json_enc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +38,10 @@ int ad_frame_encode(struct ad_buf *out, const json_t *msg, size_t max)
 
 	if (!json_is_object(msg))
 		return AD_ERR_INVALID;
-	text = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (text == NULL)
-		return AD_ERR_NOMEM;
-	n = strlen(text);
-	if (n == 0 || n > max) {
-		free(text);
-		return AD_ERR_TOOBIG;
-	}
+	/* json_dumps(COMPACT | ENSURE_ASCII), byte for byte (json_enc.c) */
+	r = ad_json_dump_compact(&text, &n, msg, max < SIZE_MAX ? max + 1 : max);
+	if (r != 0)
+		return r == AD_ERR_TOOBIG ? r : AD_ERR_NOMEM;
 	if ((r = ad_buf_put_u32(out, (uint32_t)n)) == 0)
 		r = ad_buf_put(out, text, n);
 	free(text);

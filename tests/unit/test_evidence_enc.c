@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "evidence_int.h"
+#include "json_enc.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -166,6 +167,31 @@ static void test_same_as_jansson(void **state)
 	}
 }
 
+/* Any value, as the protocol frames use it (proto.c). */
+static void test_dump_compact(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		json_t *v = rnd_value(0);
+		char *a = NULL, *b = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII |
+						   JSON_ENCODE_ANY);
+		size_t len = 0;
+
+		assert_non_null(b);
+		assert_int_equal(ad_json_dump_compact(&a, &len, v, 1 << 20), 0);
+		assert_int_equal(len, strlen(b));
+		assert_string_equal(a, b);
+		free(a);
+		/* one byte short of room: refused, nothing returned */
+		a = (char *)1;
+		assert_int_equal(ad_json_dump_compact(&a, &len, v, strlen(b)),
+				 AD_ERR_TOOBIG);
+		assert_null(a);
+		free(b);
+		json_decref(v);
+	}
+}
+
 /* Strings jansson would refuse to dump fail the record here too. */
 static void test_invalid_utf8(void **state)
 {
@@ -212,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_jansson),
+		cmocka_unit_test(test_dump_compact),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_cap),
 	};
