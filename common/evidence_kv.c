@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "evidence_int.h"
+#include "json_enc.h"
 #include "text.h"
 
 struct sbuf {
@@ -128,6 +129,7 @@ static void add_string(struct sbuf *b, const char *s, size_t n)
 static void add_value(struct sbuf *b, const json_t *v)
 {
 	char num[32], *dump, *esc;
+	size_t n;
 	int quote;
 
 	if (!v) {
@@ -144,11 +146,12 @@ static void add_value(struct sbuf *b, const json_t *v)
 		sb_str(b, num);
 		return;
 	}
-	if (!(dump = json_dumps(v, AD_EV_DUMP_FLAGS | JSON_ENCODE_ANY))) {
+	/* json_dumps(AD_EV_DUMP_FLAGS | JSON_ENCODE_ANY), byte for byte */
+	if (ad_json_dump_compact(&dump, &n, v, (size_t)1 << 24) != 0) {
 		b->oom = 1;
 		return;
 	}
-	esc = ad_escape(dump);
+	esc = ad_escape_n(dump, n);
 	free(dump);
 	if (!esc) {
 		b->oom = 1;
