@@ -131,4 +131,33 @@ int ad_subject_is_ai(const struct ad_config *c, const char *user, uid_t uid,
 int ad_subject_gids_ai(const struct ad_config *c, const gid_t *gids,
 		       size_t n) __attribute__((warn_unused_result));
 
+/*
+ * The same two answers for one decision that asks both (sudo: the user and
+ * its held gids; PAM: each initiator candidate), each NSS look-up made at
+ * most once and only when first needed: a listed group's gid serves the
+ * membership test and the held-gid test, a listed user's uid serves every
+ * alias test. Answers, errors and fail-closed results are those of the
+ * functions above. Not a cache across decisions (NSS may change): init at
+ * the start of one, free at its end. init: 0, or AD_ERR_INVALID (c NULL) /
+ * AD_ERR_NOMEM, and then the memo answers "AI" (is_ai: AD_ERR_INVALID,
+ * gids_ai: 1).
+ */
+struct ad_subject_id {
+	int done;                /* looked up */
+	int rc;                  /* 1 found, 0 no such name, <0 ad_err */
+	uint32_t id;             /* gid or uid when rc == 1 */
+};
+struct ad_subject_memo {
+	const struct ad_config *cfg;
+	struct ad_subject_id *id; /* n_subject_groups, then n_subject_users */
+};
+int ad_subject_memo_init(struct ad_subject_memo *m, const struct ad_config *c)
+	__attribute__((warn_unused_result));
+void ad_subject_memo_free(struct ad_subject_memo *m);
+int ad_subject_memo_is_ai(struct ad_subject_memo *m, const char *user,
+			  uid_t uid, gid_t gid)
+	__attribute__((warn_unused_result));
+int ad_subject_memo_gids_ai(struct ad_subject_memo *m, const gid_t *gids,
+			    size_t n) __attribute__((warn_unused_result));
+
 #endif

@@ -195,6 +195,20 @@ static int target_match(struct uid_cache *c, const char *pat, uid_t tuid,
 	return rc != 0 || puid == tuid; /* NSS error: fail closed */
 }
 
+/* 1 if a pair of the service names the target by "*" or by its very name:
+ * then the answer is 1 whatever the target's uid, and no look-up is made
+ * (the human path of "require=sshd:*" pays no getpwnam_r). */
+static int names_target(const struct ad_pam_args *a, const char *service,
+			const char *target)
+{
+	for (size_t i = 0; i < a->n_require; i++)
+		if (word_match(a->require[i].service, service) &&
+		    (strcmp(a->require[i].target, "*") == 0 ||
+		     strcmp(a->require[i].target, target) == 0))
+			return 1;
+	return 0;
+}
+
 int ad_pam_require_match_with(const struct ad_pam_args *a,
 			      const char *service, const char *target,
 			      ad_pam_uid_fn lookup, void *arg)
@@ -212,8 +226,10 @@ int ad_pam_require_match_with(const struct ad_pam_args *a,
 	if (!listed)
 		return 0;
 	if (target == NULL || target[0] == '\0' ||
-	    cache_uid(&c, target, &tuid, lookup, arg) != 0)
-		return 1; /* no or unknown target, NSS error: fail closed */
+	    names_target(a, service, target))
+		return 1; /* no target: fail closed; or no look-up needed */
+	if (cache_uid(&c, target, &tuid, lookup, arg) != 0)
+		return 1; /* unknown target, NSS error: fail closed */
 	if (tuid == 0)
 		return 1; /* any uid-0 target of a listed service */
 	for (size_t i = 0; i < a->n_require; i++)

@@ -72,7 +72,8 @@ typedef int (*ad_pam_uid_fn)(void *arg, const char *name, uid_t *uid);
  * When some pair lists the service, the answer is also 1 if the target is
  * uid 0 (whatever the list says), NULL, empty, unknown or its lookup fails,
  * and if the lookup of a listed target name fails (fail closed). Each name is
- * looked up at most once per call. _with takes the resolver (NULL:
+ * looked up at most once per call, and none is when a pair of the service
+ * names the target as "*" or by its own name (the answer is 1 then). _with takes the resolver (NULL:
  * getpwnam_r); the plain form uses getpwnam_r.
  */
 int ad_pam_require_match(const struct ad_pam_args *args, const char *service,

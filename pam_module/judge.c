@@ -12,6 +12,9 @@
  *  - Switch-user services: the caller (real uid) is also an AI subject when
  *    the process holds a [subjects] group's gid (getgroups() + getgid()),
  *    whatever /etc/group says (R7).
+ *  - One decision looks each [subjects] name up at most once (struct
+ *    ad_subject_memo) and judges each candidate name once; errors are
+ *    remembered with the answer, so they still refuse.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 
 /* R7: a switch-user caller holding a [subjects] group at run time (service
  * manager, setpriv, newgrp) is AI whatever /etc/group says; fail closed. */
-static int caller_gids_ai(const struct pam_ctx *x)
+static int caller_gids_ai(struct pam_ctx *x)
 {
 	gid_t *v;
 	int n = getgroups(0, NULL), rc;
@@ -40,27 +43,46 @@ static int caller_gids_ai(const struct pam_ctx *x)
 		return 1;
 	}
 	v[n] = getgid();
-	rc = ad_subject_gids_ai(x->cfg, v, (size_t)n + 1);
+	rc = ad_subject_memo_gids_ai(&x->subj, v, (size_t)n + 1);
 	free(v);
 	return rc;
 }
 
-static int is_subject(void *arg, const char *user)
+static int judge_user(struct pam_ctx *x, const char *user)
 {
-	const struct pam_ctx *x = arg;
 	struct passwd pw, *res = NULL;
 	char buf[16384];
 	int e = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
 
 	if (res == NULL && e != 0)
 		return AD_ERR_IO;
+	if (x->subj.cfg == NULL &&
+	    (e = ad_subject_memo_init(&x->subj, x->cfg)) != 0)
+		return e;
 	if (res == NULL)
-		return ad_subject_is_ai(x->cfg, user, (uid_t)-1, (gid_t)-1);
-	e = ad_subject_is_ai(x->cfg, user, pw.pw_uid, pw.pw_gid);
+		return ad_subject_memo_is_ai(&x->subj, user, (uid_t)-1,
+					     (gid_t)-1);
+	e = ad_subject_memo_is_ai(&x->subj, user, pw.pw_uid, pw.pw_gid);
 	if (e == 0 && x->it.kind == AD_PAM_KIND_SWITCH &&
 	    pw.pw_uid == getuid())
 		e = caller_gids_ai(x);
 	return e;
+}
+
+/* The answer depends on the name only, so a candidate named again (su:
+ * PAM_RUSER and the login uid are usually the real uid's user) reuses it. */
+static int is_subject(void *arg, const char *user)
+{
+	struct pam_ctx *x = arg;
+	int rc;
+
+	if (x->subj_user != NULL && strcmp(x->subj_user, user) == 0)
+		return x->subj_rc;
+	rc = judge_user(x, user);
+	free(x->subj_user);
+	x->subj_user = strdup(user); /* NULL: just not remembered */
+	x->subj_rc = rc;
+	return rc;
 }
 
 static const char *pam_str(pam_handle_t *pamh, int item)
@@ -200,6 +222,8 @@ int pam_judge(struct pam_ctx *x, int argc, const char **argv)
 void pam_ctx_free(struct pam_ctx *x)
 {
 	ad_pam_args_free(&x->args);
+	ad_subject_memo_free(&x->subj);
+	free(x->subj_user);
 	ad_config_free(x->cfg);
 	free(x->cmdline);
 	free(x->esvc);

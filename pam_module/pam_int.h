@@ -39,6 +39,12 @@ struct pam_ctx {
 	char *esvc, *euser; /* escaped PAM_SERVICE / PAM_USER for logs (§4.9) */
 	char *initiator;    /* set with AD_PAM_GATE */
 	uid_t iuid;
+	/* [subjects] look-ups of this decision, shared by every initiator
+	 * candidate, and the last candidate name judged with its answer
+	 * (su: the real uid, PAM_RUSER and the login uid are one user) */
+	struct ad_subject_memo subj;
+	char *subj_user;
+	int subj_rc;
 	char cwd[PATH_MAX];
 	char host[256];
 };

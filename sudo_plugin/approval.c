@@ -71,19 +71,9 @@ int approval_open(unsigned int version, sudo_conv_t conversation,
 	say_set_printf(sudo_plugin_printf);
 	st.user_info = user_info;
 	st.submit_envp = submit_envp;
-	memcpy(st.config, AD_SUDO_DEFAULT_CONFIG,
-	       sizeof(AD_SUDO_DEFAULT_CONFIG));
-	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
-		*errstr = "approverd: incompatible sudo plugin API version";
-		say("incompatible sudo plugin API %u.%u",
-		    SUDO_API_VERSION_GET_MAJOR(version),
-		    SUDO_API_VERSION_GET_MINOR(version));
+	if (sudo_open_args(st.config, sizeof(st.config), version,
+	                   plugin_options, errstr) != 0)
 		return -1;
-	}
-	if (sudo_options(st.config, sizeof(st.config), plugin_options) != 0) {
-		*errstr = "approverd: bad plugin option in sudo.conf";
-		return -1;
-	}
 	if (sodium_init() < 0) {
 		st.cfg_rc = AD_ERR_CRYPTO;
 		snprintf(st.cfg_err, sizeof(st.cfg_err), "libsodium: %s",
@@ -325,7 +315,6 @@ int approval_check(char *const command_info[], char *const run_argv[],
 	const char *user;
 	uid_t uid;
 	gid_t gid;
-	int ai;
 
 	*errstr = st.errstr;
 	if (sudo_invoker(st.user_info, &user, &uid, &gid) != 0)
@@ -333,10 +322,7 @@ int approval_check(char *const command_info[], char *const run_argv[],
 		                  "(user_info user/uid/gid), refusing");
 	if (st.cfg == NULL)
 		return config_broken(user, uid, errstr);
-	ai = ad_subject_is_ai(st.cfg, user, uid, gid);
-	if (ai == 0)
-		ai = sudo_gids_ai(st.cfg, st.user_info, gid);
-	if (ai == 0)
-		return 1;
+	if (sudo_who(st.cfg, st.user_info) == 0)
+		return 1; /* the front's very test: shown to be human */
 	return ai_check(command_info, run_argv, run_envp, errstr);
 }

@@ -71,19 +71,9 @@ int front_open(unsigned int version, sudo_conv_t conversation,
 	fs.submit_argv = submit_argv;
 	fs.submit_envp = submit_envp;
 	fs.plugin_options = plugin_options;
-	memcpy(fs.config, AD_SUDO_DEFAULT_CONFIG,
-	       sizeof(AD_SUDO_DEFAULT_CONFIG));
-	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
-		*errstr = "approverd: incompatible sudo plugin API version";
-		say("incompatible sudo plugin API %u.%u",
-		    SUDO_API_VERSION_GET_MAJOR(version),
-		    SUDO_API_VERSION_GET_MINOR(version));
+	if (sudo_open_args(fs.config, sizeof(fs.config), version,
+	                   plugin_options, errstr) != 0)
 		return -1;
-	}
-	if (sudo_options(fs.config, sizeof(fs.config), plugin_options) != 0) {
-		*errstr = "approverd: bad plugin option in sudo.conf";
-		return -1;
-	}
 	/* On failure the core reloads it and reports (root passes, others
 	 * are refused); the front only needs to know it is not a human. */
 	if (ad_config_load(&fs.cfg, fs.config, AD_CONFIG_CLIENT, err,

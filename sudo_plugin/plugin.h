@@ -47,15 +47,15 @@ struct ad_sudo_core {
 	struct audit_plugin *audit;
 };
 
-/* who.c: config=PATH plugin option (-1 and a message if malformed); the
- * invoker from user_info (-1 if incomplete); the held gids against
- * [subjects] groups (1 AI or unknown, 0 not); sudo_who() 0 only for a
- * caller shown to be human, 1 otherwise (AI, unknown, no config). */
-int sudo_options(char *config, size_t len, char *const opts[]);
+/* who.c: sudo_open_args() the checks both open()s make: config receives
+ * the default path or config=PATH; -1 (errstr set, reason said) for
+ * another API major version or a malformed option, else 0. The invoker
+ * from user_info (-1 if incomplete); sudo_who() 0 only for a caller shown
+ * to be human, 1 otherwise (AI, unknown, no config). */
+int sudo_open_args(char *config, size_t len, unsigned int version,
+                   char *const opts[], const char **errstr);
 int sudo_invoker(char *const user_info[], const char **user, uid_t *uid,
                  gid_t *gid);
-int sudo_gids_ai(const struct ad_config *cfg, char *const user_info[],
-                 gid_t gid);
 int sudo_who(const struct ad_config *cfg, char *const user_info[]);
 
 /* front.c: the exported plugins' functions (entry.c) */

@@ -7,7 +7,11 @@
  * only when sudo named the user, uid and gid, the name, uid, primary and
  * supplementary groups (NSS) and every gid the process holds (user_info
  * gid= and groups=, R7) miss [subjects]; an NSS error or a malformed or
- * oversized gid list counts as AI (fail closed).
+ * oversized gid list counts as AI (fail closed). Each [subjects] look-up
+ * is made at most once per decision (struct ad_subject_memo): the group's
+ * gid serves both the NSS-membership and the held-gid test.
+ * sudo_open_args() holds the checks both open()s make (API major version,
+ * config= option), so that the front and the core refuse alike.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +26,8 @@
 #define GIDS_MAX 65537 /* NGROUPS_MAX + the primary gid */
 #define GID_TEXT_MAX 16
 
-int sudo_options(char *config, size_t len, char *const opts[])
+/* config=PATH: the only plugin option; -1 and a message if malformed. */
+static int sudo_options(char *config, size_t len, char *const opts[])
 {
 	for (; opts != NULL && *opts != NULL; opts++) {
 		const char *o = *opts;
@@ -35,6 +40,28 @@ int sudo_options(char *config, size_t len, char *const opts[])
 		say("sudo.conf: bad option '%.200s' for approverd_approval "
 		    "(expected config=/ABSOLUTE/PATH)",
 		    o);
+		return -1;
+	}
+	return 0;
+}
+
+int sudo_open_args(char *config, size_t len, unsigned int version,
+                   char *const opts[], const char **errstr)
+{
+	if (len < sizeof(AD_SUDO_DEFAULT_CONFIG)) {
+		*errstr = "approverd: internal error (config path buffer)";
+		return -1;
+	}
+	memcpy(config, AD_SUDO_DEFAULT_CONFIG, sizeof(AD_SUDO_DEFAULT_CONFIG));
+	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
+		*errstr = "approverd: incompatible sudo plugin API version";
+		say("incompatible sudo plugin API %u.%u",
+		    SUDO_API_VERSION_GET_MAJOR(version),
+		    SUDO_API_VERSION_GET_MINOR(version));
+		return -1;
+	}
+	if (sudo_options(config, len, opts) != 0) {
+		*errstr = "approverd: bad plugin option in sudo.conf";
 		return -1;
 	}
 	return 0;
@@ -78,8 +105,10 @@ static int gids_parse(gid_t *v, size_t n, size_t *k, const char *p)
 	return 0;
 }
 
-int sudo_gids_ai(const struct ad_config *cfg, char *const user_info[],
-                 gid_t gid)
+/* The gids the process holds (user_info gid= and groups=) against the
+ * [subjects] groups: 1 AI or unknown (malformed, oversized), 0 not. */
+static int sudo_gids_ai(struct ad_subject_memo *m, char *const user_info[],
+                        gid_t gid)
 {
 	const char *p = ad_sudo_get(user_info, "groups");
 	gid_t *v;
@@ -92,13 +121,14 @@ int sudo_gids_ai(const struct ad_config *cfg, char *const user_info[],
 		return 1;
 	v[k++] = gid;
 	if (gids_parse(v, n + 1, &k, p) == 0)
-		rc = ad_subject_gids_ai(cfg, v, k);
+		rc = ad_subject_memo_gids_ai(m, v, k);
 	free(v);
 	return rc;
 }
 
 int sudo_who(const struct ad_config *cfg, char *const user_info[])
 {
+	struct ad_subject_memo m;
 	const char *user;
 	uid_t uid;
 	gid_t gid;
@@ -106,8 +136,11 @@ int sudo_who(const struct ad_config *cfg, char *const user_info[])
 
 	if (cfg == NULL || sudo_invoker(user_info, &user, &uid, &gid) != 0)
 		return 1;
-	ai = ad_subject_is_ai(cfg, user, uid, gid);
+	if (ad_subject_memo_init(&m, cfg) != 0)
+		return 1;
+	ai = ad_subject_memo_is_ai(&m, user, uid, gid);
 	if (ai == 0)
-		ai = sudo_gids_ai(cfg, user_info, gid);
+		ai = sudo_gids_ai(&m, user_info, gid);
+	ad_subject_memo_free(&m);
 	return ai == 0 ? 0 : 1;
 }
