@@ -41,6 +41,11 @@ for h in bench_raw bench_evgen bench_daemon bench_spawn; do
 		"$B/libapproverd.a" $(pkg-config --libs $PKGS) -lpthread || {
 		echo "bench/run.sh: cannot build $h" >&2; exit 1; }
 done
+# the floor of any sudo approval plugin (s_sudo.sh variant "null"): libc only
+# shellcheck disable=SC2086
+$CC $CFLAGS_B -shared -Wl,-z,relro,-z,now -o "$BIN/null_plugin.so" \
+	"$TOP/bench/null_plugin.c" || {
+	echo "bench/run.sh: cannot build null_plugin.so" >&2; exit 1; }
 
 export APPROVERD_TOP="$TOP" APPROVERD_BUILD="$B" BENCH_BIN="$BIN"
 export BENCH_FIXTURES="$BIN/fixtures"

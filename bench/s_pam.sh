@@ -5,6 +5,14 @@
 # vs the same stack with pam_permit.so only, batches alternating.
 # With valgrind installed, also the instruction counts (callgrind) of one
 # pamtester run per stack, not disturbed by other load.
+# A realistic figure besides: the real su (util-linux), `su -s /bin/true
+# alice` run by root, with Debian's /etc/pam.d/su as installed ("su-plain")
+# and the same file with `account required pam_approverd.so ...
+# require=su:*` before its common-account ("su-approverd"): the module
+# judges root, the initiator, in full. su resolves groups itself
+# (initgroups), so this ratio shows what a human pays in a service that
+# does more than pamtester. Wall and CPU per run, and instructions
+# (callgrind, every process of su's but the exec'd /bin/true).
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
 . "$APPROVERD_TOP/bench/lib.sh"
@@ -28,6 +36,20 @@ printf 'auth required pam_permit.so\naccount required %s config=%s mode=login re
 printf 'auth required pam_permit.so\naccount required %s config=%s mode=login require=bench-debug:* debug\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-debug"
 chmod 0644 "$T/pam.d/bench-permit" "$T/pam.d/bench-approverd" "$T/pam.d/bench-debug"
+# su: Debian's file as is, and with the module in its account stack
+SU_PAM=$T/pam.d/su
+[ -f "$SU_PAM" ] || bench_fail "no /etc/pam.d/su to start from"
+cp "$SU_PAM" "$T/su.plain" 2>/dev/null
+su_with() { # extra-module-arguments
+	awk -v m="account required $APPROVERD_BUILD/pam_approverd.so config=$T/client.conf require=su:*$1" \
+		'/^@include common-account/ && !done { print m; done = 1 } { print }' \
+		"$T/su.plain"
+}
+su_with "" >"$T/su.approverd"
+su_with " debug" >"$T/su.debug"
+grep -q pam_approverd "$T/su.approverd" || bench_fail "no common-account line in /etc/pam.d/su"
+chmod 0644 "$T/su.plain" "$T/su.approverd" "$T/su.debug"
+su_use() { cat "$T/su.$1" >"$SU_PAM"; }
 ns_bind "$T/pam.d" /etc/pam.d || { bench_fail "bind /etc/pam.d"; bench_done; }
 
 # The module runs as for a login service whose (service, user) pair needs
@@ -43,13 +65,29 @@ syslog_wait 'bench-debug as alice: no AI subject' 5 ||
 if "$SP" -q -n 1 -- "$PT" bench-approverd ai-deploy acct_mgmt >/dev/null 2>&1; then
 	bench_fail "pam_approverd did not refuse ai-deploy without a daemon"
 fi
+# su: every file lets root become alice, and the module really judges
+# root, the initiator (debug line)
+for v in plain approverd debug; do
+	su_use "$v"
+	"$SP" -q -n 1 -- /bin/su -s /bin/true alice >/dev/null || bench_fail "su with su.$v"
+done
+syslog_wait 'su as alice: no AI subject' 5 ||
+	bench_fail "pam_approverd did not judge root in su (debug line missing)"
 
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
-pp=; pa=; cpp=; cpa=; r=0
+pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	# alternate the two stacks run by run: load drift hits both
-	wp=; wa=; up=; ua=; k=0
+	wp=; wa=; up=; ua=; vp=; va=; xp=; xa=; k=0
 	while [ "$k" -lt "$K" ]; do
+		su_use plain
+		out=$("$SP" -q -n 1 -- /bin/su -s /bin/true alice) || bench_fail "su plain"
+		vp="$vp $(bench_val spawn_us_median "$out")"
+		xp="$xp $(bench_val spawn_cpu_us_median "$out")"
+		su_use approverd
+		out=$("$SP" -q -n 1 -- /bin/su -s /bin/true alice) || bench_fail "su approverd"
+		va="$va $(bench_val spawn_us_median "$out")"
+		xa="$xa $(bench_val spawn_cpu_us_median "$out")"
 		out=$("$SP" -q -n 1 -- "$PT" bench-permit alice acct_mgmt) ||
 			bench_fail "pamtester bench-permit"
 		wp="$wp $(bench_val spawn_us_median "$out")"
@@ -64,17 +102,28 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	{
 	pp="$pp $(bench_median $wp)"; cpp="$cpp $(bench_median $up)"
 	pa="$pa $(bench_median $wa)"; cpa="$cpa $(bench_median $ua)"
+	sup="$sup $(bench_median $vp)"; csup="$csup $(bench_median $xp)"
+	sua="$sua $(bench_median $va)"; csua="$csua $(bench_median $xa)"
 	}
 	r=$((r + 1))
 done
-echo "# $K pamtester runs per stack per round, stacks alternating run by run"
-echo "# (value = median of the round's runs)"
+echo "# $K pamtester runs and $K su runs per stack per round, stacks"
+echo "# alternating run by run (value = median of the round's runs)"
 # shellcheck disable=SC2086
 {
 bench_fig pam_acct_human_permit_only_us us $pp
 bench_fig pam_acct_human_approverd_us us $pa
 bench_fig pam_acct_human_permit_only_cpu_us us $cpp
 bench_fig pam_acct_human_approverd_cpu_us us $cpa
+bench_fig su_human_plain_us us $sup
+bench_fig su_human_approverd_us us $sua
+bench_fig su_human_plain_cpu_us us $csup
+bench_fig su_human_approverd_cpu_us us $csua
+[ -n "$sup" ] && [ -n "$sua" ] &&
+	awk -v a="$(bench_median $sua)" -v b="$(bench_median $sup)" \
+	    -v c="$(bench_median $csua)" -v d="$(bench_median $csup)" 'BEGIN {
+		if (b > 0 && d > 0)
+			printf "# su wall approverd/plain %.3f, CPU %.3f\n", a / b, c / d }'
 }
 if command -v valgrind >/dev/null 2>&1; then
 	for s in permit approverd; do
@@ -90,6 +139,26 @@ if command -v valgrind >/dev/null 2>&1; then
 	[ -n "$ir_permit" ] && [ -n "$ir_approverd" ] &&
 		awk -v a="$ir_approverd" -v b="$ir_permit" 'BEGIN {
 			printf "# instructions: approverd/permit %.3f\n", a / b }'
+	}
+	# valgrind cannot run a setuid file: a plain copy of su, run as root.
+	# Should su fork before its exec, every traced process's count is
+	# summed; the exec'd /bin/true is not traced.
+	cp /bin/su "$T/su.copy" && chmod 0755 "$T/su.copy"
+	for v in plain approverd; do
+		su_use "$v"
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			"$T/su.copy" -s /bin/true alice >/dev/null 2>"$T/vg.su.$v" ||
+			bench_fail "callgrind su with su.$v"
+		eval "su_ir_$v=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.su.\$v\" |
+			awk '{ s += \$1 } END { if (NR) print s }')"
+	done
+	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
+	{
+	bench_fig su_human_plain_ir instr $su_ir_plain
+	bench_fig su_human_approverd_ir instr $su_ir_approverd
+	[ -n "$su_ir_plain" ] && [ -n "$su_ir_approverd" ] &&
+		awk -v a="$su_ir_approverd" -v b="$su_ir_plain" 'BEGIN {
+			printf "# instructions: su approverd/plain %.3f (+%d)\n", a / b, a - b }'
 	}
 else
 	echo "# valgrind not installed: no instruction counts"

@@ -7,6 +7,10 @@
 #   none     sudoers plugins only (the baseline)
 #   plugin   + approverd_approval/approverd_audit (sudo_approverd.so)
 #   json     + sudo's own audit_json plugin (a second baseline)
+#   null     + bench/null_plugin.so, an approval plugin whose open() and
+#            check() return 1 and do nothing else: the floor of ANY
+#            approval plugin (null/none), and what approverd adds on top
+#            of it (plugin/null)
 # Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true` covered by
 # an approved, unconsumed request (made untimed before each timed run:
 # one refused sudo run creates the pending request, approverctl approve
@@ -22,6 +26,7 @@ ns_reexec "$0" "$@"
 SP=$BENCH_BIN/bench_spawn
 SUDO=$(command -v sudo)
 SO=$APPROVERD_BUILD/sudo_approverd.so
+NULL_SO=$BENCH_BIN/null_plugin.so
 
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 ns_devlog || { bench_fail "ns_devlog"; bench_done; }
@@ -49,10 +54,12 @@ printf '%s\nPlugin approverd_approval %s config=%s\nPlugin approverd_audit %s\nS
 mkdir -p "$T/json" && chmod 0700 "$T/json"
 printf '%s\nPlugin audit_json audit_json.so logfile=%s/sudo_audit.json\nSet disable_coredump true\n' \
 	"$BASE" "$T/json" >"$T/conf.json"
+printf '%s\nPlugin null_approval %s\nSet disable_coredump true\n' \
+	"$BASE" "$NULL_SO" >"$T/conf.null"
 use() { cat "$T/conf.$1" >"$T/etc/sudo.conf"; }
 
 # sanity: each variant really works, and the plugin really holds ai-deploy
-for v in none plugin json; do
+for v in none plugin json null; do
 	use "$v"
 	"$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null ||
 		bench_fail "human sudo with variant $v"
@@ -66,25 +73,26 @@ use json
 
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
-hn=; hp=; hj=; an=; aa=; cn=; cp=; cj=; can=; caa=
+hn=; hp=; hj=; hz=; an=; aa=; cn=; cp=; cj=; cz=; can=; caa=
 med() { bench_val spawn_us_median "$1"; }
+letter() { case $1 in none) echo n ;; plugin) echo p ;; json) echo j ;; null) echo z ;; esac; }
 cpu() { bench_val spawn_cpu_us_median "$1"; }
 r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
-	# one run of each variant in turn, K times: load drift hits all three
-	wn=; wp=; wj=; un=; up=; uj=; k=0
+	# one run of each variant in turn, K times: load drift hits them all
+	wn=; wp=; wj=; wz=; un=; up=; uj=; uz=; k=0
 	while [ "$k" -lt "$K" ]; do
-		for v in none plugin json; do
+		for v in none plugin json null; do
 			use "$v"
 			out=$("$SP" -q -u dave -n 1 -- "$SUDO" -n true) ||
 				bench_fail "human $v"
-			x=$(echo "$v" | cut -c1)
+			x=$(letter "$v")
 			eval "w$x=\"\$w$x $(med "$out")\""
 			eval "u$x=\"\$u$x $(cpu "$out")\""
 		done
 		k=$((k + 1))
 	done
-	for x in n p j; do
+	for x in n p j z; do
 		eval "h$x=\"\$h$x \$(bench_median \$w$x)\""
 		eval "c$x=\"\$c$x \$(bench_median \$u$x)\""
 	done
@@ -115,18 +123,20 @@ echo "# AI: $KA runs per round; each plugin run consumes one approval"
 bench_fig sudo_human_none_us us $hn
 bench_fig sudo_human_plugin_us us $hp
 bench_fig sudo_human_auditjson_us us $hj
+bench_fig sudo_human_nullplugin_us us $hz
 bench_fig sudo_ai_none_us us $an
 bench_fig sudo_ai_approved_plugin_us us $aa
 bench_fig sudo_human_none_cpu_us us $cn
 bench_fig sudo_human_plugin_cpu_us us $cp
 bench_fig sudo_human_auditjson_cpu_us us $cj
+bench_fig sudo_human_nullplugin_cpu_us us $cz
 bench_fig sudo_ai_none_cpu_us us $can
 bench_fig sudo_ai_approved_plugin_cpu_us us $caa
 }
 # Instruction counts: deterministic to ~0.1%, unlike wall and CPU time here.
 if command -v valgrind >/dev/null 2>&1; then
 	cp "$SUDO" "$T/sudo.copy" && chmod 0755 "$T/sudo.copy"
-	for v in none plugin json; do
+	for v in none plugin json null; do
 		use "$v"
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 			"$T/sudo.copy" -n true >/dev/null 2>"$T/vg.$v" ||
@@ -138,10 +148,15 @@ if command -v valgrind >/dev/null 2>&1; then
 	bench_fig sudo_human_none_ir instr $ir_none
 	bench_fig sudo_human_plugin_ir instr $ir_plugin
 	bench_fig sudo_human_auditjson_ir instr $ir_json
+	bench_fig sudo_human_nullplugin_ir instr $ir_null
 	[ -n "$ir_none" ] && [ -n "$ir_plugin" ] && [ -n "$ir_json" ] &&
 		awk -v a="$ir_plugin" -v b="$ir_none" -v c="$ir_json" 'BEGIN {
 			printf "# instructions: plugin/none %.3f, auditjson/none %.3f, plugin/auditjson %.3f\n",
 				a / b, c / b, a / c }'
+	[ -n "$ir_none" ] && [ -n "$ir_plugin" ] && [ -n "$ir_null" ] &&
+		awk -v a="$ir_plugin" -v b="$ir_none" -v z="$ir_null" 'BEGIN {
+			printf "# instructions: plugin/null %.3f, null/none %.3f (+%d for any approval plugin, +%d for approverd on top)\n",
+				a / z, z / b, z - b, a - z }'
 	}
 else
 	echo "# valgrind not installed: no instruction counts"
