@@ -336,16 +336,26 @@ static int same_as_opened(const struct ad_evidence *ev,
 int ad_evidence_replay_open(struct ad_evidence *ev, ad_evidence_cb cb,
                             void *arg, struct ad_verify_report *rep)
 {
+	struct ad_evidence_replay rp = {NULL, cb, arg};
+
+	return ad_evidence_replay_open_rp(ev, &rp, rep);
+}
+
+int ad_evidence_replay_open_rp(struct ad_evidence *ev,
+                               const struct ad_evidence_replay *rp,
+                               struct ad_verify_report *rep)
+{
 	struct ad_ev_scan s;
 	int r = 0;
 
 	memset(rep, 0, sizeof(*rep));
-	if (!ev || ev->fd < 0)
+	if (!ev || ev->fd < 0 || !rp)
 		return rep->status = AD_ERR_INVALID;
 	memset(&s, 0, sizeof(s));
 	s.host_pk = ev->pk;
-	s.cb = cb;
-	s.arg = arg;
+	s.cb = rp->cb;
+	s.pick = rp->pick;
+	s.arg = rp->arg;
 	s.limit = ev->durable.seq;
 	if (s.limit > 0)
 		r = ad_ev_scan_fd(ev->fd, &s);

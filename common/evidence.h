@@ -213,6 +213,12 @@ struct ad_evidence_replay {
 	ad_evidence_cb cb;        /* required */
 	void *arg;
 };
+/* ad_evidence_replay_open with a pick (as below), e.g. to rebuild state
+ * from a snapshot after a failed write: only picked records are parsed. */
+int ad_evidence_replay_open_rp(struct ad_evidence *ev,
+                               const struct ad_evidence_replay *rp,
+                               struct ad_verify_report *rep)
+    __attribute__((warn_unused_result));
 int ad_evidence_open_replay(struct ad_evidence **out, const char *path,
                             const uint8_t *host_sk, const uint8_t *host_pk,
                             const struct ad_evidence_replay *rp,

@@ -24,7 +24,8 @@
  * connection's out buffer is cut back to its length at the start of the
  * pass: whole frames), every connection that was to hear from the pass
  * gets an error per reply instead, a waiter woken in the pass is parked
- * again, and memory is rebuilt from the durable file (the start-up replay)
+ * again, and memory is rebuilt from the durable file (the start-up replay,
+ * from the snapshot when one loads)
  * — the daemon's state equals the file again. Nothing is retried into
  * success. If even the rebuild fails the daemon stops (fail closed; a
  * restart replays the file).

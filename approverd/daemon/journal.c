@@ -237,17 +237,24 @@ int journal_commit_n(struct daemon *d, json_t *const *recs, size_t n)
  * replay as at start-up. The fd still holds exactly the durable records
  * (the evidence module cut the rest) even when it must be reopened before
  * the next write. */
+static int rebuild_replay(struct daemon *d, char *err, size_t errlen,
+			  uint64_t *snap_at);
+
 static void pass_rebuild(struct daemon *d)
 {
-	char err[1024];
+	char err[1024], from[64] = "";
 	int64_t t0 = d_mono_ms();
+	uint64_t snap_at = 0;
 	int r;
 
 	d->gc_rebuilding = 1;
 	store_free_all(d);
 	grant_free_all(d);
-	r = journal_replay(d, rt_config(d->rt)->evidence, err, sizeof(err));
+	r = rebuild_replay(d, err, sizeof(err), &snap_at);
 	d->gc_rebuilding = 0;
+	if (snap_at > 0)
+		snprintf(from, sizeof(from), "; snapshot at seq %llu",
+			 (unsigned long long)snap_at);
 	if (r != 0) {
 		d_log(LOG_CRIT, "cannot rebuild the state from the evidence "
 		      "after a failed write: %s; stopping (a restart replays the "
@@ -257,8 +264,9 @@ static void pass_rebuild(struct daemon *d)
 		return;
 	}
 	d_log(LOG_WARNING, "state rebuilt from the durable evidence (seq %llu, "
-	      "%zu requests) in %lld ms", (unsigned long long)ad_evidence_seq(d->ev),
-	      d->n_reqs, (long long)(d_mono_ms() - t0));
+	      "%zu requests%s) in %lld ms",
+	      (unsigned long long)ad_evidence_seq(d->ev), d->n_reqs, from,
+	      (long long)(d_mono_ms() - t0));
 }
 
 /* Let the held output of the pass go (emit = durable) or drop it. */
@@ -642,6 +650,47 @@ static int snap_end(struct snap_replay *sr, const struct ad_evidence_info *in)
 		 (unsigned long long)in->records, D_SNAP_SUFFIX,
 		 (unsigned long long)snap_seq(sr->snap));
 	return AD_ERR_TRUNCATED;
+}
+
+/* After a failed pass: the start-up replay over the fd the writer holds,
+ * from the snapshot when one loads (only the kept objects' records up to
+ * its point are parsed: the work of a start from the snapshot), else every
+ * record. *snap_at: the snapshot's seq when it was used, else 0. */
+static int rebuild_replay(struct daemon *d, char *err, size_t errlen,
+			  uint64_t *snap_at)
+{
+	struct snap_replay sr = {.rc = {.d = d}};
+	struct ad_evidence_replay rp = {replay_pick, replay_apply, &sr};
+	struct ad_evidence_info info = {0};
+	struct ad_verify_report rep;
+	const char *path = rt_config(d->rt)->evidence;
+	char why[400];
+	int r;
+
+	*snap_at = 0;
+	if ((sr.snap = snap_load(d, why, sizeof(why))) == NULL)
+		return journal_replay(d, path, err, errlen);
+	d->snap_replay = 1;
+	r = ad_evidence_replay_open_rp(d->ev, &rp, &rep);
+	info.records = ad_evidence_seq(d->ev);
+	if (r == 0 && sr.snap != NULL && !sr.past)
+		r = snap_end(&sr, &info);
+	if (r == 0 && sr.snap != NULL)
+		*snap_at = snap_seq(sr.snap);
+	if (r != 0 && sr.why[0])
+		snprintf(err, errlen, "%s: %s", path, sr.why);
+	else if (r != 0 && sr.rc.failed)
+		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
+			 "%s", path, (unsigned long long)sr.rc.seq,
+			 ad_strerror(r));
+	else if (r != 0)
+		snprintf(err, errlen, "%s: replay stopped at line %llu (seq "
+			 "%llu): %s", path, (unsigned long long)rep.bad_line,
+			 (unsigned long long)rep.bad_seq,
+			 rep.why[0] ? rep.why : ad_strerror(r));
+	d->snap_replay = 0;
+	snap_free(sr.snap);
+	return r;
 }
 
 int journal_open_replay(struct daemon *d, const char *path,

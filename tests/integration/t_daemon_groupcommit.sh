@@ -123,6 +123,11 @@ tap_is "$(dl_ev_count '"restart","nginx-c"')" 1 "(c) one request record"
 tap_is "$((s1 - s0))" 1 "(c) one fdatasync for the pass"
 
 # ---- (d) fdatasync fails during a pass of several clients
+# A restart first, so that a signed snapshot exists (written at stop): the
+# rebuild after the failed pass then starts from it, as a start does.
+dl_stop
+ns_must "daemon restarts before (d)" dl_start
+ns_must "snapshot written at stop" test -s "$DL_EVIDENCE.snap"
 w1=$(dl_id "$(adc create -- /usr/bin/systemctl restart nginx-d)")
 "$DL_ADC" -S "$DL_SOCK" wait -T 60000 "$w1" >"$T/w" 2>&1 &
 wpid=$!
@@ -155,6 +160,7 @@ sleep 0.5
 tap_unlike "$(cat "$T/w")" 'approved' "(d) the parked waiter was not released"
 tap_ok "(d) the waiter stays parked" kill -0 "$wpid"
 tap_like "$(cat "$DL_LOG")" 'state rebuilt from the durable evidence' "(d) the daemon logs the rebuild"
+tap_like "$(grep 'state rebuilt' "$DL_LOG")" 'snapshot at seq [1-9]' "(d) the rebuild started from the snapshot"
 tap_like "$(approve "$w1")" "^$w1 approved" "(d) after the fault: the approval is taken"
 wait_for 10 grep -q "approved $w1" "$T/w"
 tap_like "$(cat "$T/w")" "approved $w1" "(d) ...and the parked waiter released"
