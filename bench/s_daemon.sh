@@ -6,6 +6,9 @@
 # records each evidence fdatasync carried (health counters: group commit
 # across the clients of one loop pass); approval ->
 # waiting client release latency; 1,000 parked waiters (RSS, release).
+# Per cycle, also the CPU time of the daemon (/proc/PID/stat: every thread)
+# and of the harness's client threads (getrusage), so that what bounds the
+# rate on this machine is measured, not inferred.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
 . "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
@@ -32,7 +35,10 @@ echo "# evidence on $(df -P "$EVDIR" | awk 'NR==2{print $1" ("$6")"}'), $(nproc)
 
 CLIENTS=${BENCH_CLIENTS:-"1 4 16 64"}
 fs=; fsms=; ed=; ap=
-for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; done
+for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; eval "dc_$c="; eval "cc_$c="; done
+# the daemon's CPU time so far (user + system, every thread), clock ticks
+HZ=$(getconf CLK_TCK)
+dcpu() { awk '{ print $14 + $15 }' "/proc/$DL_PID/stat"; }
 # a field of the daemon's health reply
 hnum() { adc health 2>/dev/null | grep -o "\"$1\": *[0-9]*" | grep -o '[0-9]*$'; }
 r=0
@@ -47,9 +53,15 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	ap="$ap $(bench_val evidence_append_per_s "$out")"
 	for c in $CLIENTS; do
 		s0=$(hnum evidence_syncs); n0=$(hnum evidence_records)
+		t0=$(dcpu)
 		out=$("$BD" cycles "$DL_SOCK" "$KEY" "$c" "$BENCH_MS" 2>&1) ||
 			bench_fail "bench_daemon cycles $c: $out"
+		t1=$(dcpu)
 		s1=$(hnum evidence_syncs); n1=$(hnum evidence_records)
+		cyc=$(bench_val cycles "$out")
+		eval "dc_$c=\"\$dc_$c $(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
+			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')\""
+		eval "cc_$c=\"\$cc_$c $(bench_val client_cpu_us_per_cycle "$out")\""
 		eval "rps_$c=\"\$rps_$c $(awk -v s=$((${s1:-0} - ${s0:-0})) \
 			-v n=$((${n1:-0} - ${n0:-0})) 'BEGIN { printf "%.1f", s ? n / s : 0 }')\""
 		eval "cy_$c=\"\$cy_$c $(bench_val cycles_per_s "$out")\""
@@ -67,6 +79,8 @@ for c in $CLIENTS; do
 	eval "bench_fig cycles_per_s_c$c cycles/s \$cy_$c"
 	eval "bench_fig cycle_ms_p50_c$c ms \$p50_$c"
 	eval "bench_fig records_per_sync_c$c records \$rps_$c"
+	eval "bench_fig daemon_cpu_us_per_cycle_c$c us \$dc_$c"
+	eval "bench_fig client_cpu_us_per_cycle_c$c us \$cc_$c"
 done
 }
 
