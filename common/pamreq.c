@@ -697,7 +697,9 @@ int ad_pamreq_initiator(char **name, uid_t *uid, const struct ad_pam_items *it,
 	rc = candidate_uid(name, uid, it->ruid, is_subject, arg);
 	if (rc == 0)
 		rc = candidate(name, uid, it->ruser, is_subject, arg);
-	if (rc == 0)
+	/* the login uid of a session started by the real uid itself was
+	 * judged above (same uid, so the same name and answer) */
+	if (rc == 0 && it->loginuid != it->ruid)
 		rc = candidate_uid(name, uid, it->loginuid, is_subject, arg);
 	if (rc < 0) {
 		free(*name);

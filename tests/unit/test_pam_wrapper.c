@@ -825,6 +825,13 @@ static int only_daemon_is_ai(void *arg, const char *user)
 	return strcmp(user, HUMAN) == 0;
 }
 
+static int counting_none_ai(void *arg, const char *user)
+{
+	(void)user;
+	++*(int *)arg;
+	return 0;
+}
+
 static void test_pamreq_initiator(void **state)
 {
 	struct ad_pam_items it = {.service = "su", .user = "root",
@@ -860,6 +867,23 @@ static void test_pamreq_initiator(void **state)
 	it.user = NULL;
 	assert_true(ad_pamreq_initiator(&name, &uid, &it, only_daemon_is_ai,
 					NULL) < 0);
+	/* su in a login session of the same user: the real uid and the
+	 * login uid are one user, judged once */
+	{
+		struct ad_pam_items su = {.service = "su", .user = "root",
+					  .kind = AD_PAM_KIND_SWITCH, .ruid = 0,
+					  .loginuid = 0};
+		int calls = 0;
+
+		assert_int_equal(ad_pamreq_initiator(&name, &uid, &su,
+						     counting_none_ai, &calls), 0);
+		assert_int_equal(calls, 1);
+		su.loginuid = 1; /* another login uid: judged too */
+		calls = 0;
+		assert_int_equal(ad_pamreq_initiator(&name, &uid, &su,
+						     counting_none_ai, &calls), 0);
+		assert_int_equal(calls, 2);
+	}
 	it.user = HUMAN; /* login service: the initiator is PAM_USER */
 	it.kind = AD_PAM_KIND_LOGIN;
 	it.ruser = "root";
