@@ -32,6 +32,12 @@
  * Outside a pass (start-up, shutdown) journal_commit_n() syncs before it
  * applies anything, as it always did. Checkpoints sync on their own, only
  * between passes.
+ *
+ * One other thread (verify.c) checks the Ed25519 signature of submitted
+ * tokens; it sees only a job's bytes. The job's connection is held (no
+ * input, close deferred: conn_hold/conn_release) and its result comes back
+ * through an eventfd as an event of a later pass, where submit_finish()
+ * decides on the state of that moment. Nothing else is shared.
  */
 #ifndef APPROVERD_DAEMON_H
 #define APPROVERD_DAEMON_H
