@@ -36,9 +36,8 @@ exec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$OUT 
 EOF
 chmod 0755 "$T/approverd.cg"
 DL_BIN=$T/approverd.cg
-start() { env ${DL_ENV:-} "$DL_BIN" -f -c "$DL_CONF" </dev/null >>"$DL_LOG" 2>&1 &
-	DL_PID=$!; ns_track_pid "$DL_PID"; wait_for 60 dl_healthy; }
-start || { echo "prof_daemon: daemon did not start: $(tail -n 5 "$DL_LOG")" >&2; exit 1; }
+DL_SLOW=6 # callgrind: start-up waits and the exit grace x6 (lib.sh)
+dl_start || { echo "prof_daemon: daemon did not start: $(tail -n 5 "$DL_LOG")" >&2; exit 1; }
 "$BENCH_BIN/bench_daemon" cycles "$DL_SOCK" "$T/keys/alice.key" "$CLIENTS" "$MS" ||
 	{ echo "prof_daemon: bench_daemon failed" >&2; exit 1; }
 n=$(dl_ev_count '"event":"consume"')

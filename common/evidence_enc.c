@@ -19,7 +19,7 @@ static void field(struct ad_jenc *e, const char *key, const json_t *v)
 	ad_jenc_raw(e, ",", 1);
 	ad_jenc_string(e, key, strlen(key));
 	ad_jenc_raw(e, ":", 1);
-	ad_jenc_value_d(e, v, 1);
+	ad_jenc_value(e, v);
 }
 
 int ad_ev_encode_line(char **out, size_t *len, const json_t *rec,

@@ -171,6 +171,8 @@ static void put_dumped(struct ad_jenc *e, const json_t *v)
 }
 
 
+static void value_d(struct ad_jenc *e, const json_t *v, int depth);
+
 static void put_object(struct ad_jenc *e, const json_t *o, int depth)
 {
 	const char *key;
@@ -186,12 +188,12 @@ static void put_object(struct ad_jenc *e, const json_t *o, int depth)
 		first = 0;
 		ad_jenc_string(e, key, klen); /* a key may hold a NUL */
 		ad_jenc_raw(e, ":", 1);
-		ad_jenc_value_d(e, v, depth + 1);
+		value_d(e, v, depth + 1);
 	}
 	ad_jenc_raw(e, "}", 1);
 }
 
-void ad_jenc_value_d(struct ad_jenc *e, const json_t *v, int depth)
+static void value_d(struct ad_jenc *e, const json_t *v, int depth)
 {
 	if (depth > AD_JENC_DEPTH) {
 		e->err = AD_ERR_INVALID;
@@ -206,7 +208,7 @@ void ad_jenc_value_d(struct ad_jenc *e, const json_t *v, int depth)
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i > 0)
 				ad_jenc_raw(e, ",", 1);
-			ad_jenc_value_d(e, json_array_get(v, i), depth + 1);
+			value_d(e, json_array_get(v, i), depth + 1);
 		}
 		ad_jenc_raw(e, "]", 1);
 		break;
@@ -233,7 +235,7 @@ void ad_jenc_value_d(struct ad_jenc *e, const json_t *v, int depth)
 
 void ad_jenc_value(struct ad_jenc *e, const json_t *v)
 {
-	ad_jenc_value_d(e, v, 1);
+	value_d(e, v, 1);
 }
 
 int ad_jenc_finish(struct ad_jenc *e, char **out, size_t *len)

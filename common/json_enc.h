@@ -21,7 +21,6 @@ void ad_jenc_raw(struct ad_jenc *e, const char *s, size_t n);
 void ad_jenc_string(struct ad_jenc *e, const char *s, size_t n);
 void ad_jenc_int(struct ad_jenc *e, json_int_t v);
 void ad_jenc_value(struct ad_jenc *e, const json_t *v);
-void ad_jenc_value_d(struct ad_jenc *e, const json_t *v, int depth);
 /* The text (malloc'ed, NUL-terminated) or the first error (freed). */
 int ad_jenc_finish(struct ad_jenc *e, char **out, size_t *len);
 /* json_dumps(v, COMPACT | ENSURE_ASCII | ENCODE_ANY) in at most max - 1

@@ -191,7 +191,7 @@ struct daemon {
 	uint64_t n_syncs;        /* evidence fdatasyncs asked for (health) */
 	uint64_t n_records;      /* records written (health) */
 	uint64_t tick_s;         /* d_now() of the last expiry scan */
-	uint64_t prune_walks;    /* store_prune list walks (tests, health) */
+	uint64_t prune_walks;    /* store_prune list walks (tests) */
 	struct verifier *verifier; /* verify.c: signature-check thread */
 	int vfd;                 /* its eventfd (epoll data.ptr = &vfd), -1 */
 };

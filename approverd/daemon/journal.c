@@ -549,6 +549,25 @@ static int replay_cb(void *arg, const json_t *rec)
 	return r;
 }
 
+/* Why a replay of path stopped (r != 0), into err: the snapshot's own
+ * reason, a record the daemon could not apply, or the scan's report. */
+static void replay_error(char *err, size_t errlen, const char *path, int r,
+			 const char *snap_why, const struct replay_ctx *rc,
+			 const struct ad_verify_report *rep)
+{
+	if (snap_why != NULL && snap_why[0] != '\0')
+		snprintf(err, errlen, "%s: %s", path, snap_why);
+	else if (rc->failed)
+		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
+			 "%s (e.g. its request does not match its digest)", path,
+			 (unsigned long long)rc->seq, ad_strerror(r));
+	else if (rep != NULL)
+		snprintf(err, errlen, "%s: replay stopped at line %llu (seq "
+			 "%llu): %s", path, (unsigned long long)rep->bad_line,
+			 (unsigned long long)rep->bad_seq,
+			 rep->why[0] ? rep->why : ad_strerror(r));
+}
+
 int journal_replay(struct daemon *d, const char *path, char *err,
 		   size_t errlen)
 {
@@ -558,15 +577,8 @@ int journal_replay(struct daemon *d, const char *path, char *err,
 	 * locked (ad_evidence_open); every line is checked again as read. */
 	int r = ad_evidence_replay_open(d->ev, replay_cb, &rc, &rep);
 
-	if (r != 0 && rc.failed)
-		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
-			 "%s (e.g. its request does not match its digest)", path,
-			 (unsigned long long)rc.seq, ad_strerror(r));
-	else if (r != 0)
-		snprintf(err, errlen, "%s: replay stopped at line %llu (seq "
-			 "%llu): %s", path, (unsigned long long)rep.bad_line,
-			 (unsigned long long)rep.bad_seq,
-			 rep.why[0] ? rep.why : ad_strerror(r));
+	if (r != 0)
+		replay_error(err, errlen, path, r, NULL, &rc, &rep);
 	return r;
 }
 
@@ -677,17 +689,8 @@ static int rebuild_replay(struct daemon *d, char *err, size_t errlen,
 		r = snap_end(&sr, &info);
 	if (r == 0 && sr.snap != NULL)
 		*snap_at = snap_seq(sr.snap);
-	if (r != 0 && sr.why[0])
-		snprintf(err, errlen, "%s: %s", path, sr.why);
-	else if (r != 0 && sr.rc.failed)
-		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
-			 "%s", path, (unsigned long long)sr.rc.seq,
-			 ad_strerror(r));
-	else if (r != 0)
-		snprintf(err, errlen, "%s: replay stopped at line %llu (seq "
-			 "%llu): %s", path, (unsigned long long)rep.bad_line,
-			 (unsigned long long)rep.bad_seq,
-			 rep.why[0] ? rep.why : ad_strerror(r));
+	if (r != 0)
+		replay_error(err, errlen, path, r, sr.why, &sr.rc, &rep);
 	d->snap_replay = 0;
 	snap_free(sr.snap);
 	return r;
@@ -714,12 +717,8 @@ int journal_open_replay(struct daemon *d, const char *path,
 		d_log(LOG_INFO, "evidence: %llu of %llu records parsed and "
 		      "applied", (unsigned long long)sr.parsed,
 		      (unsigned long long)info->records);
-	if (r != 0 && sr.why[0])
-		snprintf(err, errlen, "%s: %s", path, sr.why);
-	else if (r != 0 && sr.rc.failed)
-		snprintf(err, errlen, "%s: record seq %llu cannot be replayed: "
-			 "%s (e.g. its request does not match its digest)", path,
-			 (unsigned long long)sr.rc.seq, ad_strerror(r));
+	if (r != 0) /* a scan error: ad_evidence_open_replay wrote err */
+		replay_error(err, errlen, path, r, sr.why, &sr.rc, NULL);
 	if (r != 0) {
 		ad_evidence_close(d->ev);
 		d->ev = NULL;

@@ -325,7 +325,6 @@ static int vote_prepare(struct daemon *d, json_t *msg, const char *token,
 		snprintf(why, wl, "token is malformed (%s)", ad_strerror(r));
 		return r;
 	}
-	j->prep_rc = r;
 	v->st = j->p.st; /* not trusted yet: what the refusals record */
 	v->decision = (int)v->st.decision;
 	if (v->decision < AD_DECISION_APPROVE ||

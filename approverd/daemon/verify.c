@@ -35,7 +35,7 @@ struct verifier {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct vjob *todo, **todo_tail;
+	struct vjob *queue, **queue_tail;
 	struct vjob *done, **done_tail;
 	int stop;
 	int efd; /* eventfd: done is not empty */
@@ -55,14 +55,14 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		struct vjob *batch = w->todo;
+		struct vjob *batch = w->queue;
 
 		if (batch == NULL) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		w->todo = NULL;
-		w->todo_tail = &w->todo;
+		w->queue = NULL;
+		w->queue_tail = &w->queue;
 		pthread_mutex_unlock(&w->mu);
 		for (struct vjob *j = batch; j != NULL; j = j->next)
 			(void)ad_token_check_sig(&j->p);
@@ -83,7 +83,7 @@ int verify_start(struct daemon *d)
 
 	if (w == NULL)
 		return AD_ERR_NOMEM;
-	w->todo_tail = &w->todo;
+	w->queue_tail = &w->queue;
 	w->done_tail = &w->done;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0 || pthread_mutex_init(&w->mu, NULL) != 0) {
@@ -115,8 +115,8 @@ int verify_queue(struct daemon *d, struct vjob *j)
 	j->next = NULL;
 	conn_hold(d, j->c);
 	pthread_mutex_lock(&w->mu);
-	*w->todo_tail = j;
-	w->todo_tail = &j->next;
+	*w->queue_tail = j;
+	w->queue_tail = &j->next;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -166,7 +166,7 @@ void verify_stop(struct daemon *d)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
-	drop(d, w->todo);
+	drop(d, w->queue);
 	drop(d, w->done);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->efd, NULL);
 	close(w->efd);

@@ -15,7 +15,6 @@ struct vjob {
 	struct conn *c;            /* held (conn_hold) while the job is out */
 	struct vote v;             /* parsed statement; q and signer re-found */
 	char id[AD_ID_MAX];        /* the request the submission names */
-	int prep_rc;               /* ad_token_prepare's result */
 	struct ad_token_pending p; /* what the thread checks */
 };
 
