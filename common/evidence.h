@@ -238,6 +238,15 @@ int ad_evidence_open_replay(struct ad_evidence **out, const char *path,
  */
 char *ad_evidence_kv(const json_t *rec, const char *hash_hex);
 char *ad_evidence_kv_seq(const json_t *rec, uint64_t seq, const char *hash_hex);
+/*
+ * The daemon's line for its own durable record (journal.c), straight from
+ * rec: byte for byte ad_evidence_kv() of a copy object {"seq": seq}
+ * followed by every key of rec but "request" (json_object_set in rec's
+ * order), without building that copy. NULL exactly where that would be
+ * NULL (ENOMEM, a nested value jansson cannot dump).
+ */
+char *ad_evidence_kv_daemon(const json_t *rec, uint64_t seq,
+                            const char *hash_hex);
 
 /* Is name one of the events of DESIGN.md §6? */
 int ad_evidence_event_known(const char *name);

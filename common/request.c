@@ -172,9 +172,10 @@ void ad_digest_hex(char out[AD_DIGEST_HEX], const uint8_t d[AD_DIGEST_LEN])
 
 /* ---- JSON ---- */
 
+/* k is one of our own ASCII field names: no UTF-8 check needed. */
 static int json_put(json_t *o, const char *k, json_t *v)
 {
-	return v == NULL || json_object_set_new(o, k, v) != 0 ? -1 : 0;
+	return v == NULL || json_object_set_new_nocheck(o, k, v) != 0 ? -1 : 0;
 }
 
 static json_t *strv_to_json(const struct ad_strv *v)

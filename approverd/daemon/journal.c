@@ -16,7 +16,7 @@
  *    a failed write/sync applies none of them.
  *  - A checkpoint (its own fdatasync) runs only when no record waits.
  *  - Each durable record goes to syslog (LOG_AUTHPRIV) as key=value with its
- *    seq and chain hash, every value escaped by ad_evidence_kv().
+ *    seq and chain hash, every value escaped by ad_evidence_kv_daemon().
  *  - journal_apply() is the single place where request state changes; live
  *    operation and replay run the same code, so a restart rebuilds exactly
  *    the state clients were told about.
@@ -52,25 +52,14 @@ json_t *journal_record(const char *event, const char *id)
 /* seq first, then the record without the bulky full request copy. */
 static void journal_syslog(const json_t *rec, uint64_t seq, const char *hash)
 {
-	json_t *s = json_object();
-	const char *k;
-	json_t *v;
-	char *line;
+	char *line = ad_evidence_kv_daemon(rec, seq, hash);
 
-	if (s == NULL)
-		return;
-	json_object_set_new(s, "seq", json_integer((json_int_t)seq));
-	json_object_foreach((json_t *)rec, k, v)
-		if (strcmp(k, "request") != 0)
-			json_object_set(s, k, v);
-	line = ad_evidence_kv(s, hash);
 	if (line != NULL)
 		syslog(LOG_NOTICE, "%s", line);
 	else
 		syslog(LOG_ERR, "evidence seq=%llu hash=%s (syslog form failed)",
 		       (unsigned long long)seq, hash);
 	free(line);
-	json_decref(s);
 }
 
 static void commit_failed(struct daemon *d, int r)

@@ -223,33 +223,49 @@ static json_t *breakglass_json(const struct dreq *q)
 			 "review_comment", b->review_comment);
 }
 
-/* The `show` object: what approverctl show --json prints and sign reads. */
+/* Our own ASCII key: set without jansson's UTF-8 check; v NULL fails. */
+static int show_put(json_t *o, const char *k, json_t *v)
+{
+	return v == NULL || json_object_set_new_nocheck(o, k, v) != 0 ? -1 : 0;
+}
+
+/* NULL as JSON null (json_pack's "o?"). */
+static json_t *or_null(json_t *v)
+{
+	return v != NULL ? v : json_null();
+}
+
+/*
+ * The `show` object: what approverctl show --json prints and sign reads.
+ * Built key by key in the order json_pack("{s:o?, s:s, ...}") had (no
+ * format string to parse on every show); a string that is not UTF-8 still
+ * fails the whole object (so does a break-glass part that cannot be
+ * built); a request or approvals that cannot be built is still null.
+ */
 json_t *store_show_json(const struct dreq *q)
 {
 	char dh[AD_DIGEST_HEX], eh[AD_DIGEST_HEX];
-	json_t *o;
+	json_t *o = json_object();
 
 	ad_digest_hex(dh, q->digest);
 	ad_digest_hex(eh, q->exec_digest);
-	o = json_pack("{s:o?, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I,"
-		      " s:o?, s:O?, s:O?}",
-		      "request", ad_request_to_json(&q->req), "digest", dh,
-		      "exec_digest", eh, "state", ad_state_name(q->state),
-		      "requires", q->requires ? q->requires : "",
-		      "reason", q->reason ? q->reason : "",
-		      "max_ttl", (json_int_t)q->max_ttl,
-		      "expires", (json_int_t)q->expires,
-		      "not_after", (json_int_t)q->not_after,
-		      "uses_left", (json_int_t)q->uses_left,
-		      "approvals", approvals_json(q), "affects", q->affects,
-		      "checks", q->checks);
-	if (o != NULL && json_object_set_new(o, "blocked", json_string(
-			q->blocked ? q->blocked : "")) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	if (o != NULL && q->bg != NULL &&
-	    json_object_set_new(o, "breakglass", breakglass_json(q)) != 0) {
+	if (o == NULL ||
+	    show_put(o, "request", or_null(ad_request_to_json(&q->req))) ||
+	    show_put(o, "digest", json_string(dh)) ||
+	    show_put(o, "exec_digest", json_string(eh)) ||
+	    show_put(o, "state", json_string(ad_state_name(q->state))) ||
+	    show_put(o, "requires",
+	             json_string(q->requires ? q->requires : "")) ||
+	    show_put(o, "reason", json_string(q->reason ? q->reason : "")) ||
+	    show_put(o, "max_ttl", json_integer((json_int_t)q->max_ttl)) ||
+	    show_put(o, "expires", json_integer((json_int_t)q->expires)) ||
+	    show_put(o, "not_after", json_integer((json_int_t)q->not_after)) ||
+	    show_put(o, "uses_left", json_integer((json_int_t)q->uses_left)) ||
+	    show_put(o, "approvals", or_null(approvals_json(q))) ||
+	    show_put(o, "affects", or_null(json_incref(q->affects))) ||
+	    show_put(o, "checks", or_null(json_incref(q->checks))) ||
+	    show_put(o, "blocked", json_string(q->blocked ? q->blocked : "")) ||
+	    (q->bg != NULL && show_put(o, "breakglass", breakglass_json(q)))) {
 		json_decref(o);
 		return NULL;
 	}
