@@ -11,10 +11,13 @@
 #            check() return 1 and do nothing else: the floor of ANY
 #            approval plugin (null/none), and what approverd adds on top
 #            of it (plugin/null)
-# Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true` covered by
-# an approved, unconsumed request (made untimed before each timed run:
-# one refused sudo run creates the pending request, approverctl approve
-# signs it with alice's key), against the same run with no plugin.
+# Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true ARG` covered
+# by an approved, unconsumed request (made untimed before the round's timed
+# runs: one refused sudo run creates the pending request, approverctl
+# approve signs it with alice's key), against the very same command with no
+# plugin, the two variants alternating run by run; and, in the same
+# alternation, `sudo -n true grant-...` covered by a standing grant (made
+# once, untimed: approverctl grant ... -k alice's key), one use per run.
 # With valgrind installed, also the instruction counts (callgrind, not
 # disturbed by other load) of one `sudo -n true` per variant, run as root
 # by a non-setuid copy of sudo: root is no AI subject, so the plugin takes
@@ -30,8 +33,19 @@ NULL_SO=$BENCH_BIN/null_plugin.so
 
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 ns_devlog || { bench_fail "ns_devlog"; bench_done; }
-# shellcheck disable=SC2119
-dl_setup >/dev/null || { bench_fail "dl_setup"; bench_done; }
+# `sudo -n true grant-...` may be covered by a standing grant; everything
+# else needs one approval from alice (sre)
+dl_setup "[role sre]
+members = alice
+
+[rule true-grant]
+command = /usr/bin/true grant-*
+require = 1 sre
+grant_max_ttl = 1d
+grant_max_uses = 1000
+
+[default]
+require = 1 sre" >/dev/null || { bench_fail "dl_setup"; bench_done; }
 dl_key alice alice || { bench_fail "dl_key"; bench_done; }
 dl_start || { bench_fail "daemon start"; bench_done; }
 ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
@@ -71,9 +85,14 @@ use json
 "$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null
 [ -s "$T/json/sudo_audit.json" ] || bench_fail "audit_json wrote nothing"
 
+# one standing grant for ai-deploy's `true grant-*` runs, signed by alice
+out=$(ctl grant --requester ai-deploy --rule true-grant --ttl 1d --uses 1000 \
+	-k "$T/keys/alice.key" --yes 2>&1) || bench_fail "grant: $out"
+case $out in *active*) ;; *) bench_fail "grant not active: $out" ;; esac
+
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
-hn=; hp=; hj=; hz=; an=; aa=; cn=; cp=; cj=; cz=; can=; caa=
+hn=; hp=; hj=; hz=; an=; aa=; ag=; cn=; cp=; cj=; cz=; can=; caa=; cag=
 med() { bench_val spawn_us_median "$1"; }
 letter() { case $1 in none) echo n ;; plugin) echo p ;; json) echo j ;; null) echo z ;; esac; }
 cpu() { bench_val spawn_cpu_us_median "$1"; }
@@ -96,28 +115,53 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		eval "h$x=\"\$h$x \$(bench_median \$w$x)\""
 		eval "c$x=\"\$c$x \$(bench_median \$u$x)\""
 	done
-	use none
-	out=$("$SP" -q -u ai-deploy -n "$KA" -- "$SUDO" -n true) || bench_fail "AI none"
-	an="$an $(med "$out")"
-	can="$can $(cpu "$out")"
+	# AI: first (untimed) KA requests for distinct commands, each refused
+	# once (pending) and approved by alice; then each command runs twice,
+	# without and with the plugin, run by run, so that load drift and the
+	# approverctl runs before (argon2id) hit both variants alike
 	use plugin
 	i=0
 	while [ "$i" -lt "$KA" ]; do
-		msg=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1)
+		msg=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1)
 		id=$(printf '%s\n' "$msg" | grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1)
 		ctl approve "$id" -k "$T/keys/alice.key" --yes >/dev/null 2>&1 ||
 			{ bench_fail "approve '$id': $msg"; break; }
-		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1) ||
-			{ bench_fail "approved AI run '$id': $out"; break; }
-		aa="$aa $(med "$out")"
-		caa="$caa $(cpu "$out")"
 		i=$((i + 1))
 	done
+	# ... and a command the standing grant covers (one use per run)
+	wn=; wp=; wg=; un=; up=; ug=; i=0
+	while [ "$i" -lt "$KA" ]; do
+		use none
+		out=$("$SP" -q -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i") ||
+			{ bench_fail "AI none"; break; }
+		wn="$wn $(med "$out")"
+		un="$un $(cpu "$out")"
+		use plugin
+		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1) ||
+			{ bench_fail "approved AI run ai-$r-$i: $out"; break; }
+		wp="$wp $(med "$out")"
+		up="$up $(cpu "$out")"
+		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "grant-$r-$i" 2>&1) ||
+			{ bench_fail "granted AI run grant-$r-$i: $out"; break; }
+		wg="$wg $(med "$out")"
+		ug="$ug $(cpu "$out")"
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2086 # the lists are split on purpose
+	{
+	an="$an $(bench_median $wn)"
+	can="$can $(bench_median $un)"
+	aa="$aa $(bench_median $wp)"
+	caa="$caa $(bench_median $up)"
+	ag="$ag $(bench_median $wg)"
+	cag="$cag $(bench_median $ug)"
+	}
 	r=$((r + 1))
 done
 echo "# human: $K runs per variant per round, variants alternating run by run"
 echo "# (value = median of the round's runs)"
-echo "# AI: $KA runs per round; each plugin run consumes one approval"
+echo "# AI: $KA commands per round, each run without then with the plugin (which"
+echo "# consumes its approval); value = median of the round's runs"
 # shellcheck disable=SC2086
 {
 bench_fig sudo_human_none_us us $hn
@@ -126,12 +170,14 @@ bench_fig sudo_human_auditjson_us us $hj
 bench_fig sudo_human_nullplugin_us us $hz
 bench_fig sudo_ai_none_us us $an
 bench_fig sudo_ai_approved_plugin_us us $aa
+bench_fig sudo_ai_grant_plugin_us us $ag
 bench_fig sudo_human_none_cpu_us us $cn
 bench_fig sudo_human_plugin_cpu_us us $cp
 bench_fig sudo_human_auditjson_cpu_us us $cj
 bench_fig sudo_human_nullplugin_cpu_us us $cz
 bench_fig sudo_ai_none_cpu_us us $can
 bench_fig sudo_ai_approved_plugin_cpu_us us $caa
+bench_fig sudo_ai_grant_plugin_cpu_us us $cag
 }
 # Instruction counts: deterministic to ~0.1%, unlike wall and CPU time here.
 if command -v valgrind >/dev/null 2>&1; then
