@@ -14,9 +14,24 @@
  * (non-surrogates), or a high+low surrogate pair. Because the canonical
  * form of a string is unique, equal keys have equal raw bytes, which is how
  * duplicates are found.
+ *
+ * ad_ev_canon_build (second half) builds the JSON tree of a line the
+ * scanner accepted straight from its bytes, instead of json_loadb lexing
+ * it again (most of a start-up from a snapshot was that): the same
+ * values and key order json_loadb gives for such a line (test_snapstart_
+ * build compares the two). It trusts nothing: every read is bounded by the
+ * line, strings get only bytes 0x20..0x7F and decoded escapes (U+0001 and
+ * up, surrogates only as a pair: valid UTF-8, no NUL), integers at most 18
+ * digits, nesting at most CANON_DEPTH, a repeated key fails; on anything
+ * else it returns NULL and ad_ev_canon_load uses json_loadb, keeping its
+ * tree only if it dumps back to the line.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "evidence_int.h"
 
@@ -76,29 +91,51 @@ static int scan_uescape(struct canon *c)
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 
-/* Does any byte of w need a look (below 0x20, above 0x7F, '"' or '\\')?
- * Each test is exact as a yes/no (a borrow only ever adds a "yes" for a
- * word that already has one), so a word answered "no" holds only plain
- * bytes. */
-static int word_special(uint64_t w)
+/* The bytes of w that need a look (below 0x20, above 0x7F, '"' or '\\'),
+ * each as its high bit. Each test is exact as a yes/no, and a borrow only
+ * ever runs from a byte that needs a look toward higher ones: so no bit
+ * means only plain bytes, and the lowest bit set is a byte that needs a
+ * look (the first one in memory, on a little-endian machine). */
+static uint64_t word_special(uint64_t w)
 {
 	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
 
 	return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
-	        ((b - ONES) & ~b) | w) & HIGH ? 1 : 0;
+	        ((b - ONES) & ~b) | w) & HIGH;
 }
 
 /* The first byte at or after p that is not a plain string byte (raw
- * 0x20..0x7F except '"' and '\\'), or end: eight bytes at a time, then
- * one by one. */
-static const char *skip_plain(const char *p, const char *end)
+ * 0x20..0x7F except '"' and '\\'), or end: sixteen bytes at a time with
+ * SSE2 (as signed bytes, 0x80..0xFF are below 0x20 too), then eight at a
+ * time (the first special one found in its word), then one by one. */
+static inline const char *skip_plain(const char *p, const char *end)
 {
-	uint64_t w;
+	uint64_t w, m;
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'),
+	              bs = _mm_set1_epi8('\\');
+	__m128i x;
+	int bits;
 
+	while (end - p >= 16) {
+		x = _mm_loadu_si128((const void *)p);
+		bits = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(x, sp),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+		if (bits != 0)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
 	while (end - p >= 8) {
 		memcpy(&w, p, sizeof(w));
-		if (word_special(w))
+		if ((m = word_special(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(m) >> 3);
+#else
 			break;
+#endif
+		}
 		p += 8;
 	}
 	while (p < end && (unsigned char)*p >= 0x20 &&
@@ -189,56 +226,82 @@ static int scan_array(struct canon *c)
 	return eat(c, ']');
 }
 
-static int dup_key(const struct ad_ev_span *keys, size_t n, const char *k,
-                   size_t klen)
+/* The keys of one object so far, and a 256-bit set of their fingerprints:
+ * a key whose fingerprint is not in it is new without comparing it to
+ * every key before it (a fingerprint seen before only means: compare). */
+struct keyset {
+	struct ad_ev_span k[CANON_KEYS];
+	size_t n;
+	uint64_t print[4];
+};
+
+static unsigned fingerprint(const char *k, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (keys[i].n == klen && (klen == 0 || keys[i].p[0] == k[0]) &&
-		    memcmp(keys[i].p, k, klen) == 0)
+	if (n == 0)
+		return 0;
+	return (unsigned)(n * 29 + (unsigned char)k[0] * 7 +
+	                  (unsigned char)k[n / 2] + (unsigned char)k[n - 1] * 3) &
+	       255;
+}
+
+/* Is k (its raw bytes) already a key of ks? Notes its fingerprint. */
+static int dup_key(struct keyset *ks, const char *k, size_t klen)
+{
+	unsigned h = fingerprint(k, klen);
+	uint64_t bit = (uint64_t)1 << (h & 63);
+
+	if ((ks->print[h >> 6] & bit) == 0) {
+		ks->print[h >> 6] |= bit;
+		return 0;
+	}
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->k[i].n == klen && (klen == 0 || ks->k[i].p[0] == k[0]) &&
+		    memcmp(ks->k[i].p, k, klen) == 0)
 			return 1;
 	return 0;
 }
 
-/* One "key":value member; records it in keys[*n] (and f, if given). */
-static int scan_member(struct canon *c, struct ad_ev_span *keys, size_t *n,
+/* One "key":value member; records it in ks (and f, if given). */
+static int scan_member(struct canon *c, struct keyset *ks,
                        struct ad_ev_fast *f)
 {
 	const char *k, *v;
-	size_t klen;
+	size_t klen, n = ks->n;
 
-	if (*n >= CANON_KEYS || !scan_string(c, &k, &klen) ||
-	    dup_key(keys, *n, k, klen) || !eat(c, ':'))
+	if (n >= CANON_KEYS || !scan_string(c, &k, &klen) ||
+	    dup_key(ks, k, klen) || !eat(c, ':'))
 		return 0;
-	keys[*n].p = k;
-	keys[*n].n = klen;
+	ks->k[n].p = k;
+	ks->k[n].n = klen;
 	v = c->p;
 	if (!scan_value(c))
 		return 0;
-	if (f && *n < AD_EV_FAST_KEYS) {
-		f->key[*n] = keys[*n];
-		f->val[*n].p = v;
-		f->val[*n].n = (size_t)(c->p - v);
+	if (f && n < AD_EV_FAST_KEYS) {
+		f->key[n] = ks->k[n];
+		f->val[n].p = v;
+		f->val[n].n = (size_t)(c->p - v);
 	}
-	++*n;
+	ks->n = n + 1;
 	return 1;
 }
 
 static int scan_object(struct canon *c, struct ad_ev_fast *f)
 {
-	struct ad_ev_span keys[CANON_KEYS];
-	size_t n = 0;
+	struct keyset ks;
 
+	ks.n = 0;
+	memset(ks.print, 0, sizeof(ks.print));
 	c->p++; /* '{' */
 	if (!eat(c, '}')) {
 		do
-			if (!scan_member(c, keys, &n, f))
+			if (!scan_member(c, &ks, f))
 				return 0;
 		while (eat(c, ','));
 		if (!eat(c, '}'))
 			return 0;
 	}
 	if (f)
-		f->nkeys = n;
+		f->nkeys = ks.n;
 	return 1;
 }
 
@@ -279,4 +342,268 @@ int ad_ev_canon_fast(const char *line, size_t len, struct ad_ev_fast *f)
 	if (len == 0 || line[0] != '{' || !scan_object(&c, f))
 		return 0;
 	return c.p == c.end;
+}
+
+/* Building the tree of an accepted line: the cursor is a struct canon. */
+
+static json_t *build_value(struct canon *c);
+
+/* UTF-8 of cp (U+0001..U+10FFFF, not a surrogate) at out; its length. */
+static size_t put_utf8(char *out, unsigned cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* The escape at c->p (just after its backslash), decoded into out (room
+ * for 4 bytes); its length, 0 if it is not a JSON escape of U+0001 and up
+ * (a high surrogate only with its low one). */
+static size_t build_escape(struct canon *c, char *out)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *k;
+	unsigned cp, lo;
+
+	if (c->p >= c->end)
+		return 0;
+	if (*c->p != 'u') {
+		if ((k = memchr(from, *c->p, sizeof(from) - 1)) == NULL)
+			return 0;
+		c->p++;
+		*out = to[k - from];
+		return 1;
+	}
+	if (c->end - ++c->p < 4 || !hex4(c->p, &cp) || cp == 0 ||
+	    (cp >= 0xDC00 && cp <= 0xDFFF))
+		return 0;
+	c->p += 4;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' ||
+		    !hex4(c->p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+			return 0;
+		c->p += 6;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+	}
+	return put_utf8(out, cp);
+}
+
+/* The n raw bytes at s (a string's inside, escapes in it) decoded into a
+ * malloc'ed *out (never longer than the raw form); 0 on a bad byte. */
+static int build_unescape(const char *s, size_t n, char **out, size_t *len)
+{
+	struct canon in = {.p = s, .end = s + n};
+	char *o = malloc(n + 1);
+	const char *t;
+	size_t k = 0, e;
+
+	if ((*out = o) == NULL)
+		return 0;
+	for (;;) {
+		t = skip_plain(in.p, in.end);
+		memcpy(o + k, in.p, (size_t)(t - in.p));
+		k += (size_t)(t - in.p);
+		if ((in.p = t) == in.end)
+			break;
+		if (*in.p++ != '\\' || (e = build_escape(&in, o + k)) == 0)
+			return 0; /* *out is freed by the caller */
+		k += e; /* an escape is longer than what it stands for */
+	}
+	*len = k;
+	return 1;
+}
+
+/* A string at c->p: its decoded bytes (*s, *n); *heap is what to free. */
+static int build_string(struct canon *c, const char **s, size_t *n,
+                        char **heap)
+{
+	const char *q, *in;
+	int escaped = 0;
+
+	*heap = NULL;
+	if (c->p >= c->end || *c->p != '"')
+		return 0;
+	in = q = ++c->p;
+	while ((q = skip_plain(q, c->end)) < c->end && *q == '\\') {
+		escaped = 1;
+		q += c->end - q >= 2 ? 2 : 1; /* past the escaped byte */
+	}
+	if (q >= c->end || *q != '"')
+		return 0;
+	c->p = q + 1;
+	if (!escaped) {
+		*s = in; /* no escape: the bytes as they are */
+		*n = (size_t)(q - in);
+		return 1;
+	}
+	if (!build_unescape(in, (size_t)(q - in), heap, n)) {
+		free(*heap);
+		*heap = NULL;
+		return 0;
+	}
+	*s = *heap;
+	return 1;
+}
+
+static json_t *build_str_value(struct canon *c)
+{
+	const char *s;
+	char *heap;
+	size_t n;
+	json_t *v;
+
+	if (!build_string(c, &s, &n, &heap))
+		return NULL;
+	v = json_stringn_nocheck(s, n); /* checked above: UTF-8, no NUL */
+	free(heap);
+	return v;
+}
+
+/* -?[0-9]{1,18}, not followed by a digit, fraction or exponent. */
+static json_t *build_int(struct canon *c)
+{
+	const char *s;
+	json_int_t v = 0;
+	int neg = eat(c, '-');
+
+	s = c->p;
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && c->p - s < 18)
+		v = v * 10 + (*c->p++ - '0');
+	if (c->p == s || (c->p < c->end && ((*c->p >= '0' && *c->p <= '9') ||
+	                                    *c->p == '.' || *c->p == 'e' ||
+	                                    *c->p == 'E')))
+		return NULL;
+	return json_integer(neg ? -v : v);
+}
+
+/* One "key":value into o; a key o already has fails. */
+static int build_member(struct canon *c, json_t *o)
+{
+	const char *k;
+	char *heap;
+	size_t kn, had = json_object_size(o);
+	json_t *v;
+	int ok;
+
+	if (!build_string(c, &k, &kn, &heap))
+		return 0;
+	ok = eat(c, ':') && (v = build_value(c)) != NULL &&
+	     json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
+	     json_object_size(o) == had + 1;
+	free(heap);
+	return ok;
+}
+
+static json_t *build_object(struct canon *c)
+{
+	json_t *o = json_object();
+
+	c->p++; /* '{' */
+	if (o == NULL || eat(c, '}'))
+		return o;
+	do
+		if (!build_member(c, o))
+			goto fail;
+	while (eat(c, ','));
+	if (eat(c, '}'))
+		return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *build_array(struct canon *c)
+{
+	json_t *a = json_array(), *v;
+
+	c->p++; /* '[' */
+	if (a == NULL || eat(c, ']'))
+		return a;
+	do
+		if ((v = build_value(c)) == NULL ||
+		    json_array_append_new(a, v) != 0)
+			goto fail;
+	while (eat(c, ','));
+	if (eat(c, ']'))
+		return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *build_value(struct canon *c)
+{
+	json_t *v;
+
+	if (c->p >= c->end)
+		return NULL;
+	switch (*c->p) {
+	case '"':
+		return build_str_value(c);
+	case 't':
+		return scan_word(c, "true", 4) ? json_true() : NULL;
+	case 'f':
+		return scan_word(c, "false", 5) ? json_false() : NULL;
+	case 'n':
+		return scan_word(c, "null", 4) ? json_null() : NULL;
+	case '{':
+	case '[':
+		if (++c->depth > CANON_DEPTH)
+			return NULL;
+		v = *c->p == '{' ? build_object(c) : build_array(c);
+		c->depth--;
+		return v;
+	default:
+		return build_int(c);
+	}
+}
+
+json_t *ad_ev_canon_build(const char *line, size_t len)
+{
+	struct canon c = {.p = line, .end = line + len, .depth = 1};
+	json_t *o;
+
+	if (len == 0 || line[0] != '{')
+		return NULL;
+	if ((o = build_object(&c)) != NULL && c.p != c.end) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* jansson's tree is taken only if it dumps back to the line: its lexer
+ * can drop a byte and still succeed when an allocation fails (proto.c). */
+json_t *ad_ev_canon_load(const char *line, size_t len)
+{
+	json_t *o = ad_ev_canon_build(line, len);
+	char *d;
+
+	if (o != NULL)
+		return o;
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	d = o ? json_dumps(o, AD_EV_DUMP_FLAGS) : NULL;
+	if (d == NULL || strlen(d) != len || memcmp(d, line, len) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	free(d);
+	return o;
 }

@@ -1,6 +1,8 @@
 /*
  * evidence_int.h — internals shared by common/evidence_*.c and the evidence
- * tests and fuzzer. Not for other parts: use evidence.h.
+ * tests and fuzzer. Not for other parts: use evidence.h. (One exception:
+ * the daemon's snapshot loader, approverd/daemon/snapshot.c, builds its
+ * signed body's tree with ad_ev_canon_fast + ad_ev_canon_build.)
  */
 #ifndef APPROVERD_EVIDENCE_INT_H
 #define APPROVERD_EVIDENCE_INT_H
@@ -84,6 +86,18 @@ struct ad_ev_fast {
  * the full jansson check (common/evidence_canon.c).
  */
 int ad_ev_canon_fast(const char *line, size_t len, struct ad_ev_fast *f);
+
+/*
+ * The JSON tree of a line ad_ev_canon_fast accepted, built from its bytes
+ * without lexing them again: the same values and key order as json_loadb.
+ * NULL on memory, or for bytes it does not expect (it bounds every read and
+ * never builds a string with a NUL or invalid UTF-8, whatever the input).
+ * ad_ev_canon_load: that, or when it gives NULL, json_loadb's tree
+ * (JSON_REJECT_DUPLICATES) if it dumps (AD_EV_DUMP_FLAGS) back to exactly
+ * the line, else NULL; caller decrefs.
+ */
+json_t *ad_ev_canon_build(const char *line, size_t len);
+json_t *ad_ev_canon_load(const char *line, size_t len);
 
 /* BLAKE2b-256 of bytes. */
 void ad_ev_hash(uint8_t out[AD_EVIDENCE_HASH_LEN], const void *p, size_t n);

@@ -7,8 +7,9 @@
  * prev is the hash of the previous line, the event is known, and a
  * checkpoint has exactly count = seq - 1, head = prev and (with a host key)
  * a valid Ed25519 signature over ad_ev_sigmsg(). The fast path (spans
- * from ad_ev_canon_fast, no JSON tree) only accepts; every line it does not
- * accept is decided and explained by the full jansson load+dump check.
+ * from ad_ev_canon_fast, no JSON tree; the record, when wanted, built from
+ * the accepted bytes by ad_ev_canon_load) only accepts; every line it does
+ * not accept is decided and explained by the full jansson load+dump check.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -435,15 +436,13 @@ static int fast_check(const struct ad_ev_chain *ch, const char *line,
                       struct ad_ev_fast *f, json_t **rec_out, int *is_cp)
 {
 	char time[AD_EV_TIME_LEN + 1];
-	json_error_t jerr;
 
 	if (!ad_ev_canon_fast(line, len, f) ||
 	    !fast_header(ch, f, time, is_cp))
 		return 1;
 	if (*is_cp && !fast_checkpoint(ch, f, time, host_pk))
 		return 1;
-	if (rec_out &&
-	    !(*rec_out = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)))
+	if (rec_out && !(*rec_out = ad_ev_canon_load(line, len)))
 		return 1;
 	return 0;
 }

@@ -139,8 +139,10 @@ static int hand_out(struct ad_ev_scan *s, const char *line, size_t len,
 	}
 	if (p == 0)
 		return 0;
-	if (!ck->rec &&
-	    !(ck->rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL))) {
+	if (!ck->rec && /* the full check always leaves its tree */
+	    !(ck->rec = ck->fast ? ad_ev_canon_load(line, len)
+	                         : json_loadb(line, len, JSON_REJECT_DUPLICATES,
+	                                      NULL))) {
 		s->cb_rc = AD_ERR_NOMEM; /* it was just verified: memory */
 		return 1;
 	}

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "evidence_int.h"
+#include "utf8_put.h"
 #include "json_enc.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -39,26 +40,7 @@ static size_t put_cp(char *o)
 					 0x10ffff};
 	uint32_t c = rnd(3) ? 0x20 + rnd(0x5f) : picks[rnd(sizeof(picks) / 4)];
 
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
+	return utf8_put(o, c);
 }
 
 static json_t *rnd_string(void)
