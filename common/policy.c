@@ -5,7 +5,8 @@
  * the first error stops the load and is reported as FILE:LINE; no partial
  * policy is ever returned, so a broken policy means no (new) policy; every
  * approve rule ends up with a resolved, satisfiable quorum; ticket regexes
- * are compiled at load time.
+ * are compiled at load time, and one that regcomp would blow up (nested
+ * intervals: ere_size.h) is refused before it is compiled.
  */
 #include "policy.h"
 
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ere_size.h"
 #include "error.h"
 #include "ini_lines.h"
 #include "num.h"
@@ -298,10 +300,18 @@ static int set_ticket(struct ad_rule *r, const char *v, char *msg,
 		      size_t msglen)
 {
 	char why[128];
+	size_t size;
 	int rc;
 
 	if (v[0] == '\0') {
 		snprintf(msg, msglen, "empty 'ticket' regex");
+		return AD_ERR_CONFIG;
+	}
+	if (ad_ere_size(v, &size) != 0 || size > AD_ERE_SIZE_MAX) {
+		snprintf(msg, msglen, "bad 'ticket' regex '%.64s': too complex "
+			 "(groups nested more than 6 deep, a repetition of a "
+			 "repetition, or more than %d atoms once {m,n} are "
+			 "expanded)", v, AD_ERE_SIZE_MAX);
 		return AD_ERR_CONFIG;
 	}
 	rc = regcomp(&r->ticket, v, REG_EXTENDED | REG_NOSUB);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ere_size.h"
 #include "error.h"
 #include "policy.h"
 
@@ -416,6 +417,99 @@ static void test_ticket_ttl_affects(void **state)
 	ad_policy_free(p);
 }
 
+/* A ticket regex that regcomp would blow up (nested intervals: hundreds
+ * of MiB, found by fuzz_policy) is refused before regcomp, by name; the
+ * usual ticket patterns are far below the bound. */
+static void test_ticket_regex_size(void **state)
+{
+	static const struct {
+		const char *re;
+		size_t min, max; /* the estimate, within */
+	} ok[] = {
+	    {"^(CHG|INC)-[0-9]+$", 10, 16},
+	    {"^[A-Z]{2,10}-[0-9]{1,8}$", 19, 22},
+	    {"^JIRA-[0-9]{4}$", 10, 12},
+	    {"(ab|cd){10}", 40, 40},
+	    {"[]{}()]x{2}", 3, 3},
+	    {"[[:digit:]{]{5}", 5, 5},
+	    {"\\{9}", 3, 3},   /* an escaped brace: three atoms */
+	    {"\\\\{9}", 9, 9}, /* an escaped backslash, nine times */
+	    {"a{,50}", 50, 50}, /* glibc: {0,50} */
+	    {"a{,}", 1, 1},     /* glibc: {0,}, a star */
+	    {"x{12,}", 13, 13},
+	};
+	size_t n;
+	char big[4096];
+	struct ad_policy *p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(ad_ere_size(ok[i].re, &n), 0);
+		if (n < ok[i].min || n > ok[i].max)
+			print_error("%s: %zu not in %zu..%zu\n", ok[i].re, n,
+				    ok[i].min, ok[i].max);
+		assert_true(n >= ok[i].min && n <= ok[i].max);
+	}
+	/* nested intervals multiply, sequential ones add; saturating */
+	assert_int_equal(ad_ere_size("((a{99}){99}){99}", &n), 0);
+	assert_true(n > AD_ERE_SIZE_MAX);
+	assert_int_equal(ad_ere_size("((((a{32767}){32767}){32767}){32767})",
+					&n), 0);
+	assert_true(n > AD_ERE_SIZE_MAX);
+	assert_int_equal(ad_ere_size("t]{,31000}5", &n), 0); /* fuzz_policy */
+	assert_true(n > AD_ERE_SIZE_MAX);
+	/* escaped digits inside an interval are digits to glibc */
+	assert_int_equal(ad_ere_size("t]{,1550\\0}\\\\", &n), 0);
+	assert_true(n > AD_ERE_SIZE_MAX);
+	assert_int_equal(ad_ere_size("a{1\\2}", &n), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(ad_ere_size("a{1\\}", &n), 0); /* \} closes nothing */
+	assert_int_equal(n, 4); /* a, {, 1, \} */
+	assert_int_equal(ad_ere_size("[0-9]{100}-[0-9]{100}", &n), 0);
+	assert_int_equal(n, 201);
+	/* unbalanced: an estimate all the same; regcomp then says why */
+	assert_int_equal(ad_ere_size("((a{50}", &n), 0);
+	assert_int_equal(n, 50);
+	memset(big, '(', 40);
+	big[40] = 'a';
+	big[41] = '\0';
+	assert_int_equal(ad_ere_size(big, &n), -1); /* too deep */
+	assert_int_equal(ad_ere_size("((((((a))))))", &n), 0); /* 6 deep */
+	assert_int_equal(ad_ere_size("(((((((a)))))))", &n), -1);
+	/* a repetition of a repetition (regcomp's time explodes with them;
+	 * the first is what fuzz_policy found) */
+	assert_int_equal(ad_ere_size("^(CHG|INC)??????????+++++++", &n), -1);
+	assert_int_equal(ad_ere_size("a??", &n), -1);
+	assert_int_equal(ad_ere_size("a+*", &n), -1);
+	assert_int_equal(ad_ere_size("a{2}{3}", &n), -1);
+	assert_int_equal(ad_ere_size("a?{3}", &n), -1);
+	assert_int_equal(ad_ere_size("a{3}?", &n), -1);
+	assert_int_equal(ad_ere_size("a{,}?", &n), -1);
+	assert_int_equal(ad_ere_size("(a?)+", &n), 0); /* a group between */
+	assert_int_equal(ad_ere_size("a?b?\\??", &n), 0); /* \? is an atom */
+	assert_int_equal(ad_ere_size("\\?*?", &n), -1);
+	assert_int_equal(ad_ere_size("[?]?", &n), 0);
+
+	parse_fails("[rule a]\ncommand = /bin/x\nticket = ^((A{99}){99}){99}$\n"
+		    "[default]\naction = deny\n",
+		    "t.conf:3: bad 'ticket' regex '^((A{99}){99}){99}$': too "
+		    "complex");
+	parse_fails("[rule a]\ncommand = /bin/x\nticket = ((((((((((((((((((("
+		    "((((((((((((((((((((a\n[default]\naction = deny\n",
+		    "t.conf:3: bad 'ticket' regex");
+	parse_fails("[rule a]\ncommand = /bin/x\nticket = ^x??+\n"
+		    "[default]\naction = deny\n",
+		    "t.conf:3: bad 'ticket' regex '^x??+': too complex "
+		    "(groups nested more than 6 deep, a repetition of a "
+		    "repetition");
+	p = parse_ok("[role r]\nmembers = alice\n[rule a]\ncommand = /bin/x\n"
+		     "require = 1 r\nticket = ^[A-Z]{2,10}-[0-9]{1,8}$\n"
+		     "[default]\naction = deny\n");
+	assert_int_equal(ad_ticket_ok(rule_named(p, "a"), "CHG-1234"), 1);
+	assert_int_equal(ad_ticket_ok(rule_named(p, "a"), "C-1234"), 0);
+	ad_policy_free(p);
+}
+
 static void test_requires_text(void **state)
 {
 	struct ad_policy *p = parse_ok(base_policy);
@@ -796,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_gov_defaults_and_breakglass),
 		cmocka_unit_test(test_gov_errors),
 		cmocka_unit_test(test_rollback_ok),
+		cmocka_unit_test(test_ticket_regex_size),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
