@@ -3,7 +3,9 @@
 # the raw BLAKE2b line-hash rate of the same file (interleaved per round),
 # and approverd start-up replaying that file (spawn -> first `health`
 # answer), in a private mount namespace: first without a snapshot (the
-# full one-pass replay), then again from the snapshot the stop wrote.
+# full one-pass replay), then again from the snapshot the stop wrote;
+# while that daemon runs, ONE failed fdatasync (tests/shim/iofault.so)
+# makes it rebuild its state from the file: the time it logs for that.
 # The fixture ($BENCH_FIXTURES/ev-N.log + host.key, N records shaped like
 # the daemon's, see bench_evgen.c) is generated once and reused.
 . "$APPROVERD_TOP/tests/integration/lib.sh"
@@ -83,12 +85,58 @@ print(len(best["requests"]), "requests,", len(best["seen"]), "tokens:",
       json.dumps([best[k] for k in ("requests", "grants", "seen_next", "seen")]))
 EOF
 }
+# The state rebuild after a failed group-commit pass (journal.c
+# pass_rebuild), in the daemon started from the snapshot: the I/O fault
+# shim (preloaded, off) fails ONE fdatasync while a client creates a
+# request; the figure is the "state rebuilt ... in N ms" the daemon logs.
+# The client must get an io error, the daemon must still answer `health`
+# with the requests, pending and evidence seq it had before (its state
+# equals the file again), and the rebuild must have used the snapshot.
+SHIM=$APPROVERD_BUILD/tests/shim/iofault.so
+FCTL=$T/iofault.ctl
+FCOUNT=$T/iofault.count
+echo off >"$FCTL" && : >"$FCOUNT" || { bench_fail "iofault control files"; bench_done; }
+hstate() { # requests, pending and evidence_seq of `health`
+	"$DL_ADC" -S "$DL_SOCK" health 2>/dev/null |
+		grep -o '"\(requests\|pending\|evidence_seq\)": *[0-9]*' | tr -d ' ' |
+		tr '\n' ' '
+}
+rebuilt() { [ "$(grep -c 'state rebuilt from the durable' "$DL_LOG")" -gt "$1" ]; }
+rebuild_fig() { # n
+	_before=$(hstate)
+	_seen=$(grep -c 'state rebuilt from the durable' "$DL_LOG")
+	_faults=$(wc -l <"$FCOUNT")
+	echo "fsync 1" >"$FCTL"
+	_out=$("$DL_ADC" -S "$DL_SOCK" create -- /usr/bin/systemctl restart \
+		nginx-rebuild 2>&1)
+	echo off >"$FCTL"
+	wait_for "$REPLAY_MAX" rebuilt "$_seen" || {
+		bench_fail "rebuild $1: no 'state rebuilt from the durable' line: $(tail -n 2 "$DL_LOG")"
+		return 1; }
+	_line=$(grep 'state rebuilt from the durable' "$DL_LOG" | tail -n 1)
+	[ "$(wc -l <"$FCOUNT")" -eq $((_faults + 1)) ] ||
+		bench_fail "rebuild $1: the shim did not fail exactly one sync"
+	case $_out in *"error io"*) ;; *)
+		bench_fail "rebuild $1: the client was not told io ($_out)" ;; esac
+	_after=$(hstate)
+	if [ -n "$_after" ] && [ "$_after" = "$_before" ]; then
+		echo "# rebuild $1: the daemon serves, health as before ($_after)"
+	else
+		bench_fail "rebuild $1: health before '$_before', after '$_after'"
+	fi
+	case $_line in *"snapshot at seq "[1-9]*) ;; *)
+		echo "# rebuild $1: the snapshot was NOT used ($_line)" ;; esac
+	_ms=$(printf '%s\n' "$_line" | sed -n 's/.* in \([0-9]*\) ms$/\1/p')
+	[ -n "$_ms" ] || { bench_fail "rebuild $1: no time in: $_line"; return 1; }
+	bench_fig "daemon_rebuild_ms_$1" ms "$_ms"
+}
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 DL_CKPT=1000
 # shellcheck disable=SC2119
 dl_setup >/dev/null || { bench_fail "dl_setup"; bench_done; }
 SIZES=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 25000 || echo "25000 50000 100000 1000000")
 for n in ${BENCH_REPLAY_SIZES:-$SIZES}; do
+	DL_ENV= # the shim only in the start from the snapshot
 	fixture "$n" || continue
 	FX=$BENCH_FIXTURES/ev-$n
 	cp "$FX/evidence.log" "$DL_EVIDENCE" && chmod 0600 "$DL_EVIDENCE" &&
@@ -105,11 +153,20 @@ for n in ${BENCH_REPLAY_SIZES:-$SIZES}; do
 		dl_stop # writes the snapshot: the next start uses it
 		snap_state >"$T/state.full"
 		cat "$DL_EVIDENCE" "$DL_EVIDENCE.snap" >/dev/null
+		: >"$DL_LOG"
+		# the shim only looks at writes and syncs of the evidence file
+		DL_ENV="LD_PRELOAD=$SHIM IOFAULT_PATH=$(realpath -m "$DL_EVIDENCE") IOFAULT_CTL=$FCTL IOFAULT_COUNT=$FCOUNT"
+		[ -f "$SHIM" ] || DL_ENV=
 		dl_start_timed || { bench_fail "daemon start (snapshot): $(tail -n 3 "$DL_LOG")"; continue; }
 		if [ -n "$START_MS" ]; then
 			grep -q "snapshot at seq .* used" "$DL_LOG" ||
 				echo "# start $n: the snapshot was NOT used"
 			bench_fig "daemon_start_snapshot_ms_$n" ms "$START_MS"
+			if [ -n "$DL_ENV" ]; then
+				rebuild_fig "$n"
+			else
+				bench_fail "rebuild $n: $SHIM missing (make all)"
+			fi
 			dl_stop
 			snap_state >"$T/state.snap"
 			if cmp -s "$T/state.full" "$T/state.snap"; then
