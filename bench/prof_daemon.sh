@@ -32,7 +32,7 @@ dl_key alice alice || exit 1
 # The daemon under callgrind: a wrapper in the place of DL_BIN.
 cat >"$T/approverd.cg" <<EOF
 #!/bin/sh
-exec valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$OUT "$DL_BIN" "\$@"
+exec env ${PROF_ENV:-} valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$OUT "$DL_BIN" "\$@"
 EOF
 chmod 0755 "$T/approverd.cg"
 DL_BIN=$T/approverd.cg

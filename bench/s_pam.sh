@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/s_pam.sh — the PAM account phase for a human (alice) through real
+# bench/s_pam.sh — the PAM account (and auth) phase for a human (alice) through real
 # Linux-PAM via pamtester, in a private mount namespace with a
 # bind-mounted /etc/pam.d: a stack with pam_approverd.so + pam_permit.so
 # vs the same stack with pam_permit.so only, batches alternating.
@@ -13,8 +13,16 @@
 # (initgroups), so this ratio shows what a human pays in a service that
 # does more than pamtester. Wall and CPU per run, and instructions
 # (callgrind, every process of su's but the exec'd /bin/true).
+# The AI path last, against a real approverd: ai-deploy's `su -c "true
+# ai-R-I" root` covered by an approved, unconsumed request (made untimed
+# before the round's timed runs: one refused su creates the pending
+# request, approverctl approve signs it with alice's key), against the
+# same su with the module left out of the stack, the two alternating run
+# by run (both stacks authenticate with pam_rootok/pam_permit: there are
+# no passwords in the namespace).
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
+. "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
 . "$APPROVERD_TOP/bench/lib.sh"
 SP=$BENCH_BIN/bench_spawn
 PT=$(command -v pamtester) || { bench_fail "pamtester not installed"; bench_done; }
@@ -35,7 +43,11 @@ printf 'auth required pam_permit.so\naccount required %s config=%s mode=login re
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-approverd"
 printf 'auth required pam_permit.so\naccount required %s config=%s mode=login require=bench-debug:* debug\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-debug"
-chmod 0644 "$T/pam.d/bench-permit" "$T/pam.d/bench-approverd" "$T/pam.d/bench-debug"
+# the auth phase: the same module and arguments in the auth stack
+printf 'auth required %s config=%s mode=login require=bench-auth:*\nauth required pam_permit.so\naccount required pam_permit.so\n' \
+	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-auth"
+chmod 0644 "$T/pam.d/bench-permit" "$T/pam.d/bench-approverd" "$T/pam.d/bench-debug" \
+	"$T/pam.d/bench-auth"
 # su: Debian's file as is, and with the module in its account stack
 SU_PAM=$T/pam.d/su
 [ -f "$SU_PAM" ] || bench_fail "no /etc/pam.d/su to start from"
@@ -60,6 +72,10 @@ ns_bind "$T/pam.d" /etc/pam.d || { bench_fail "bind /etc/pam.d"; bench_done; }
 "$SP" -q -n 1 -- "$PT" bench-permit alice acct_mgmt >/dev/null || bench_fail "permit stack"
 "$SP" -q -n 1 -- "$PT" bench-approverd alice acct_mgmt >/dev/null || bench_fail "approverd stack"
 "$SP" -q -n 1 -- "$PT" bench-debug alice acct_mgmt >/dev/null || bench_fail "debug stack"
+"$SP" -q -n 1 -- "$PT" bench-auth alice authenticate >/dev/null || bench_fail "auth stack"
+if "$SP" -q -n 1 -- "$PT" bench-auth ai-deploy authenticate >/dev/null 2>&1; then
+	bench_fail "pam_approverd (auth) did not refuse ai-deploy without a daemon"
+fi
 syslog_wait 'bench-debug as alice: no AI subject' 5 ||
 	bench_fail "pam_approverd did not judge alice (debug line missing)"
 if "$SP" -q -n 1 -- "$PT" bench-approverd ai-deploy acct_mgmt >/dev/null 2>&1; then
@@ -75,10 +91,10 @@ syslog_wait 'su as alice: no AI subject' 5 ||
 	bench_fail "pam_approverd did not judge root in su (debug line missing)"
 
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
-pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; r=0
+pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; ap=; aa=; cap=; caa=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	# alternate the two stacks run by run: load drift hits both
-	wp=; wa=; up=; ua=; vp=; va=; xp=; xa=; k=0
+	wp=; wa=; up=; ua=; vp=; va=; xp=; xa=; tp=; ta=; yp=; ya=; k=0
 	while [ "$k" -lt "$K" ]; do
 		su_use plain
 		out=$("$SP" -q -n 1 -- /bin/su -s /bin/true alice) || bench_fail "su plain"
@@ -96,6 +112,14 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 			bench_fail "pamtester bench-approverd"
 		wa="$wa $(bench_val spawn_us_median "$out")"
 		ua="$ua $(bench_val spawn_cpu_us_median "$out")"
+		out=$("$SP" -q -n 1 -- "$PT" bench-permit alice authenticate) ||
+			bench_fail "pamtester bench-permit authenticate"
+		tp="$tp $(bench_val spawn_us_median "$out")"
+		yp="$yp $(bench_val spawn_cpu_us_median "$out")"
+		out=$("$SP" -q -n 1 -- "$PT" bench-auth alice authenticate) ||
+			bench_fail "pamtester bench-auth authenticate"
+		ta="$ta $(bench_val spawn_us_median "$out")"
+		ya="$ya $(bench_val spawn_cpu_us_median "$out")"
 		k=$((k + 1))
 	done
 	# shellcheck disable=SC2086
@@ -104,10 +128,12 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	pa="$pa $(bench_median $wa)"; cpa="$cpa $(bench_median $ua)"
 	sup="$sup $(bench_median $vp)"; csup="$csup $(bench_median $xp)"
 	sua="$sua $(bench_median $va)"; csua="$csua $(bench_median $xa)"
+	ap="$ap $(bench_median $tp)"; cap="$cap $(bench_median $yp)"
+	aa="$aa $(bench_median $ta)"; caa="$caa $(bench_median $ya)"
 	}
 	r=$((r + 1))
 done
-echo "# $K pamtester runs and $K su runs per stack per round, stacks"
+echo "# $K pamtester runs (account, auth) and $K su runs per stack per round, stacks"
 echo "# alternating run by run (value = median of the round's runs)"
 # shellcheck disable=SC2086
 {
@@ -115,6 +141,10 @@ bench_fig pam_acct_human_permit_only_us us $pp
 bench_fig pam_acct_human_approverd_us us $pa
 bench_fig pam_acct_human_permit_only_cpu_us us $cpp
 bench_fig pam_acct_human_approverd_cpu_us us $cpa
+bench_fig pam_auth_human_permit_only_us us $ap
+bench_fig pam_auth_human_approverd_us us $aa
+bench_fig pam_auth_human_permit_only_cpu_us us $cap
+bench_fig pam_auth_human_approverd_cpu_us us $caa
 bench_fig su_human_plain_us us $sup
 bench_fig su_human_approverd_us us $sua
 bench_fig su_human_plain_cpu_us us $csup
@@ -126,12 +156,17 @@ bench_fig su_human_approverd_cpu_us us $csua
 			printf "# su wall approverd/plain %.3f, CPU %.3f\n", a / b, c / d }'
 }
 if command -v valgrind >/dev/null 2>&1; then
-	for s in permit approverd; do
+	for s in permit approverd auth; do
+		ph=acct_mgmt; [ "$s" = auth ] && ph=authenticate
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-			"$PT" "bench-$s" alice acct_mgmt >/dev/null 2>"$T/vg.$s" ||
+			"$PT" "bench-$s" alice "$ph" >/dev/null 2>"$T/vg.$s" ||
 			bench_fail "callgrind pamtester bench-$s"
 		eval "ir_$s=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$s\")"
 	done
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$PT" bench-permit alice authenticate >/dev/null 2>"$T/vg.authpermit" ||
+		bench_fail "callgrind pamtester bench-permit authenticate"
+	ir_authpermit=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$T/vg.authpermit")
 	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
 	{
 	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
@@ -139,6 +174,11 @@ if command -v valgrind >/dev/null 2>&1; then
 	[ -n "$ir_permit" ] && [ -n "$ir_approverd" ] &&
 		awk -v a="$ir_approverd" -v b="$ir_permit" 'BEGIN {
 			printf "# instructions: approverd/permit %.3f\n", a / b }'
+	bench_fig pam_auth_human_permit_only_ir instr $ir_authpermit
+	bench_fig pam_auth_human_approverd_ir instr $ir_auth
+	[ -n "$ir_authpermit" ] && [ -n "$ir_auth" ] &&
+		awk -v a="$ir_auth" -v b="$ir_authpermit" 'BEGIN {
+			printf "# instructions: auth approverd/permit %.3f\n", a / b }'
 	}
 	# valgrind cannot run a setuid file: a plain copy of su, run as root.
 	# Should su fork before its exec, every traced process's count is
@@ -163,4 +203,82 @@ if command -v valgrind >/dev/null 2>&1; then
 else
 	echo "# valgrind not installed: no instruction counts"
 fi
+# ---- AI su with an approved request, against a real daemon
+dl_setup "[role sre]
+members = alice
+
+[default]
+require = 1 sre" >/dev/null || { bench_fail "dl_setup"; bench_done; }
+dl_key alice alice || { bench_fail "dl_key"; bench_done; }
+dl_start || { bench_fail "daemon start"; bench_done; }
+ns_file "$T/ai.conf" 0644 "[subjects]
+users = ai-deploy
+groups = ai-agents
+
+[client]
+socket = $DL_SOCK
+wait = 0"
+ai_stack() { # extra account line
+	printf 'auth sufficient pam_rootok.so\nauth required pam_permit.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' "$1"
+}
+ai_stack "" >"$T/su.aiplain"
+ai_stack "account required $APPROVERD_BUILD/pam_approverd.so config=$T/ai.conf
+" >"$T/su.aiapproverd"
+chmod 0644 "$T/su.aiplain" "$T/su.aiapproverd"
+AIRE='R-[0-9A-F]\{4\}-[0-9A-F]\{4\}'
+# sanity: the module holds ai-deploy (pending, with an id); the plain stack
+# does not
+su_use aiapproverd
+msg=$("$SP" -a -u ai-deploy -n 1 -- /bin/su -c "true ai-sanity" root 2>&1)
+printf '%s\n' "$msg" | grep -q "$AIRE" || bench_fail "module did not hold ai-deploy's su: $msg"
+su_use aiplain
+"$SP" -q -u ai-deploy -n 1 -- /bin/su -c "true ai-sanity" root >/dev/null ||
+	bench_fail "plain su stack refused ai-deploy"
+KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
+an=; aa=; can=; caa=; r=0
+while [ "$r" -lt "$BENCH_ROUNDS" ]; do
+	su_use aiapproverd
+	i=0
+	while [ "$i" -lt "$KA" ]; do
+		msg=$("$SP" -a -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1)
+		id=$(printf '%s\n' "$msg" | grep -o "$AIRE" | head -n 1)
+		ctl approve "$id" -k "$T/keys/alice.key" --yes >/dev/null 2>&1 ||
+			{ bench_fail "approve '$id': $msg"; break; }
+		i=$((i + 1))
+	done
+	wn=; wp=; un=; up=; i=0
+	while [ "$i" -lt "$KA" ]; do
+		su_use aiplain
+		out=$("$SP" -q -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root) ||
+			{ bench_fail "AI su, plain stack"; break; }
+		wn="$wn $(bench_val spawn_us_median "$out")"
+		un="$un $(bench_val spawn_cpu_us_median "$out")"
+		su_use aiapproverd
+		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
+			{ bench_fail "approved AI su ai-$r-$i: $out"; break; }
+		wp="$wp $(bench_val spawn_us_median "$out")"
+		up="$up $(bench_val spawn_cpu_us_median "$out")"
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2086 # the lists are split on purpose
+	{
+	an="$an $(bench_median $wn)"; can="$can $(bench_median $un)"
+	aa="$aa $(bench_median $wp)"; caa="$caa $(bench_median $up)"
+	}
+	r=$((r + 1))
+done
+n=$(dl_ev_count '"event":"consume"')
+dl_stop
+echo "# AI su: $KA commands per round, each run with the module left out, then"
+echo "# with it (it consumes its approval); value = median of the round's runs"
+[ "$n" -ge $((KA * BENCH_ROUNDS)) ] ||
+	bench_fail "only $n consume records for $((KA * BENCH_ROUNDS)) approved runs"
+echo "# evidence: $n consume records"
+# shellcheck disable=SC2086
+{
+bench_fig su_ai_plain_us us $an
+bench_fig su_ai_approved_us us $aa
+bench_fig su_ai_plain_cpu_us us $can
+bench_fig su_ai_approved_cpu_us us $caa
+}
 bench_done
