@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "error.h"
 #include "proto.h"
+#include "utf8_put.h"
 
 static void test_frame_len(void **state)
 {
@@ -73,6 +74,209 @@ static void test_decode_errors(void **state)
 	expect_bad("{\"v\":1,\"v\":1}", "bad JSON");
 	expect_bad("{\"v\":1,\"op\":\"a\\u0000b\"}", "bad JSON");
 	expect_bad("{\"v\":1} trailing", "bad JSON");
+}
+
+/*
+ * Frames in canonical form (what approverd's own encoder writes) are built
+ * straight from their bytes; every other frame goes through json_loadb.
+ * Whichever path a frame takes, the tree must be json_loadb's: the same
+ * values, the same key order, the same refusals.
+ */
+static json_t *jansson_tree(const char *t, size_t n)
+{
+	json_t *j = json_loadb(t, n, JSON_REJECT_DUPLICATES, NULL);
+	json_t *v = j ? json_object_get(j, "v") : NULL;
+
+	if (j == NULL || !json_is_object(j) || !json_is_integer(v) ||
+	    json_integer_value(v) != AD_PROTO_VERSION) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void same_as_jansson(const char *t, size_t n)
+{
+	json_t *out = NULL, *j = jansson_tree(t, n);
+	char err[160] = "", *a, *b;
+	int rc = ad_frame_decode(&out, (const uint8_t *)t, n, err, sizeof(err));
+
+	if (j == NULL) {
+		if (rc != AD_ERR_PROTO)
+			fail_msg("accepted what json_loadb refuses: %.*s", (int)n, t);
+		assert_null(out);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("refused (%s) what json_loadb accepts: %.*s", err, (int)n, t);
+	assert_true(json_equal(out, j));
+	a = json_dumps(out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	b = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b); /* the key order too */
+	free(a);
+	free(b);
+	json_decref(out);
+	json_decref(j);
+}
+
+static void test_decode_paths(void **state)
+{
+	static const char *const frames[] = {
+		/* canonical */
+		"{\"v\":1}",
+		"{\"v\":1,\"op\":\"create\",\"argv\":[\"/usr/bin/true\",\"a b\","
+		"\"\\u00E9\\u4E2D\\uD83D\\uDE00\"],\"n\":-9223372036,\"t\":true,"
+		"\"f\":false,\"z\":null,\"o\":{},\"a\":[],\"e\":\"\\\"\\\\\\b\\f"
+		"\\n\\r\\t\\u0001\\u001F\x7f\"}",
+		"{\"z\":1,\"a\":2,\"v\":1}",
+		"{\"v\":1,\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]"
+		"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"{\"v\":1,\"big\":1234567890123456789,\"neg\":-1234567890123456789}",
+		"{\"v\":1,\"r\":1.5}",
+		/* not canonical: jansson decides */
+		"{ \"v\" : 1 }",
+		"{\"v\":1,\"s\":\"\\u00e9\\/\"}",
+		"{\"v\":1,\"s\":\"\xc3\xa9\"}",
+		"{\"v\":1,\"s\":\"\x7f\"}",
+		"{\"v\":1,\"n\":-0}",
+		"{\"v\":01}",
+		"{\"v\":1,\"s\":\"\\ud800\"}",
+		"{\"v\":1,\"s\":\"\\uDC00\"}",
+		"{\"v\":1,\"s\":\"a\xff\"}",
+		"{\"v\":1,\"o\":{\"k\":1,\"k\":2}}",
+		"{\"v\":1,\"o\":{\"k\":1},\"o\":{\"k\":1}}",
+		"{\"v\":1,\"s\":\"\x01\"}",
+		"{\"v\":1,}",
+		"{\"v\":1}x",
+		"{\"v\":true}",
+		"{\"V\":1}",
+		"[{\"v\":1}]",
+	};
+	enum { NCANON = 6 };
+	char keys[8192];
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		const char *t = frames[i];
+		json_t *j = json_loads(t, JSON_REJECT_DUPLICATES, NULL);
+		char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+		/* the first NCANON are canonical: json_dumps gives them back */
+		if (i < NCANON && (d == NULL || strcmp(d, t) != 0))
+			fail_msg("frame %zu is not canonical: %s", i, d ? d : "-");
+		free(d);
+		json_decref(j);
+		same_as_jansson(t, strlen(t));
+	}
+	/* more keys than the scanner records (64): jansson's path */
+	n += (size_t)snprintf(keys + n, sizeof(keys) - n, "{\"v\":1");
+	for (int k = 0; k < 80; k++)
+		n += (size_t)snprintf(keys + n, sizeof(keys) - n, ",\"k%d\":%d", k, k);
+	n += (size_t)snprintf(keys + n, sizeof(keys) - n, "}");
+	same_as_jansson(keys, n);
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+static json_t *rnd_string(void)
+{
+	char s[64];
+	size_t n = 0, want = rnd(8);
+
+	while (want-- > 0 && n + 4 < sizeof(s)) {
+		uint32_t c;
+
+		switch (rnd(4)) {
+		case 0: c = 1 + rnd(0x7f); break;
+		case 1: c = 0x20 + rnd(0x60); break;
+		case 2: c = 0x80 + rnd(0xd800 - 0x80); break;
+		default: c = 0xe000 + rnd(0x110000 - 0xe000); break;
+		}
+		n += utf8_put(s + n, c);
+	}
+	return json_stringn(s, n);
+}
+
+static json_t *rnd_value(int depth)
+{
+	switch (rnd(depth > 3 ? 5 : 7)) {
+	case 0: return rnd_string();
+	case 1: return json_integer((json_int_t)rnd(1000) - 500);
+	case 2:
+		return json_integer((json_int_t)(((uint64_t)rnd(1u << 31) << 32) |
+						 rnd(1u << 31)));
+	case 3: return json_boolean(rnd(2));
+	case 4: return json_null();
+	case 5: {
+		json_t *a = json_array();
+		for (uint32_t i = rnd(4); i > 0; i--)
+			json_array_append_new(a, rnd_value(depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object(), *k;
+		for (uint32_t i = rnd(5); i > 0; i--) {
+			k = rnd_string();
+			json_object_setn_new(o, json_string_value(k),
+					     json_string_length(k),
+					     rnd_value(depth + 1));
+			json_decref(k);
+		}
+		return o;
+	}
+	}
+}
+
+/* 3,000 random messages as the encoder writes them (the built path), and
+ * each again with a space after its first ':' (jansson's path). */
+static void test_decode_random(void **state)
+{
+	struct ad_buf b;
+	uint32_t n;
+
+	(void)state;
+	ad_buf_init(&b, AD_FRAME_MAX);
+	for (int i = 0; i < 3000; i++) {
+		json_t *m = ad_msg_new("x"), *out = NULL;
+		char err[160], *sp;
+
+		for (uint32_t k = rnd(6); k > 0; k--) {
+			json_t *key = rnd_string();
+			json_object_setn_new(m, json_string_value(key),
+					     json_string_length(key),
+					     rnd_value(1));
+			json_decref(key);
+		}
+		json_object_set_new(m, "v", json_integer(AD_PROTO_VERSION));
+		ad_buf_reset(&b);
+		assert_int_equal(ad_frame_encode(&b, m, AD_FRAME_MAX), 0);
+		assert_int_equal(ad_frame_len(&n, b.data, AD_FRAME_MAX), 0);
+		assert_int_equal(ad_frame_decode(&out, b.data + 4, n, err,
+						 sizeof(err)), 0);
+		assert_true(json_equal(m, out));
+		json_decref(out);
+		same_as_jansson((const char *)b.data + 4, n);
+		sp = malloc(n + 2);
+		assert_non_null(sp);
+		memcpy(sp, b.data + 4, n);
+		char *colon = memchr(sp, ':', n);
+		assert_non_null(colon);
+		memmove(colon + 2, colon + 1, n - (size_t)(colon + 1 - sp));
+		colon[1] = ' ';
+		same_as_jansson(sp, n + 1);
+		free(sp);
+		json_decref(m);
+	}
+	ad_buf_free(&b);
 }
 
 static void test_status(void **state)
@@ -182,6 +386,8 @@ int main(void)
 		cmocka_unit_test(test_frame_len),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_decode_paths),
+		cmocka_unit_test(test_decode_random),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_decision),
 		cmocka_unit_test(test_json_getters),
