@@ -90,6 +90,15 @@ done
 syslog_wait 'su as alice: no AI subject' 5 ||
 	bench_fail "pam_approverd did not judge root in su (debug line missing)"
 
+# timed WALL CPU WHAT COMMAND...: one quiet run as root; its wall and CPU
+# times appended to the lists named WALL and CPU
+timed() {
+	_w=$1 _c=$2 _what=$3
+	shift 3
+	out=$("$SP" -q -n 1 -- "$@") || { bench_fail "$_what"; return 1; }
+	eval "$_w=\"\$$_w $(bench_val spawn_us_median "$out")\""
+	eval "$_c=\"\$$_c $(bench_val spawn_cpu_us_median "$out")\""
+}
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; ap=; aa=; cap=; caa=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
@@ -97,29 +106,15 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	wp=; wa=; up=; ua=; vp=; va=; xp=; xa=; tp=; ta=; yp=; ya=; k=0
 	while [ "$k" -lt "$K" ]; do
 		su_use plain
-		out=$("$SP" -q -n 1 -- /bin/su -s /bin/true alice) || bench_fail "su plain"
-		vp="$vp $(bench_val spawn_us_median "$out")"
-		xp="$xp $(bench_val spawn_cpu_us_median "$out")"
+		timed vp xp "su plain" /bin/su -s /bin/true alice
 		su_use approverd
-		out=$("$SP" -q -n 1 -- /bin/su -s /bin/true alice) || bench_fail "su approverd"
-		va="$va $(bench_val spawn_us_median "$out")"
-		xa="$xa $(bench_val spawn_cpu_us_median "$out")"
-		out=$("$SP" -q -n 1 -- "$PT" bench-permit alice acct_mgmt) ||
-			bench_fail "pamtester bench-permit"
-		wp="$wp $(bench_val spawn_us_median "$out")"
-		up="$up $(bench_val spawn_cpu_us_median "$out")"
-		out=$("$SP" -q -n 1 -- "$PT" bench-approverd alice acct_mgmt) ||
-			bench_fail "pamtester bench-approverd"
-		wa="$wa $(bench_val spawn_us_median "$out")"
-		ua="$ua $(bench_val spawn_cpu_us_median "$out")"
-		out=$("$SP" -q -n 1 -- "$PT" bench-permit alice authenticate) ||
-			bench_fail "pamtester bench-permit authenticate"
-		tp="$tp $(bench_val spawn_us_median "$out")"
-		yp="$yp $(bench_val spawn_cpu_us_median "$out")"
-		out=$("$SP" -q -n 1 -- "$PT" bench-auth alice authenticate) ||
-			bench_fail "pamtester bench-auth authenticate"
-		ta="$ta $(bench_val spawn_us_median "$out")"
-		ya="$ya $(bench_val spawn_cpu_us_median "$out")"
+		timed va xa "su approverd" /bin/su -s /bin/true alice
+		timed wp up "pamtester bench-permit" "$PT" bench-permit alice acct_mgmt
+		timed wa ua "pamtester bench-approverd" "$PT" bench-approverd alice acct_mgmt
+		timed tp yp "pamtester bench-permit authenticate" \
+			"$PT" bench-permit alice authenticate
+		timed ta ya "pamtester bench-auth authenticate" \
+			"$PT" bench-auth alice authenticate
 		k=$((k + 1))
 	done
 	# shellcheck disable=SC2086
@@ -211,18 +206,12 @@ members = alice
 require = 1 sre" >/dev/null || { bench_fail "dl_setup"; bench_done; }
 dl_key alice alice || { bench_fail "dl_key"; bench_done; }
 dl_start || { bench_fail "daemon start"; bench_done; }
-ns_file "$T/ai.conf" 0644 "[subjects]
-users = ai-deploy
-groups = ai-agents
-
-[client]
-socket = $DL_SOCK
-wait = 0"
+ns_client_conf 0 "$DL_SOCK" || { bench_fail "client config"; bench_done; }
 ai_stack() { # extra account line
 	printf 'auth sufficient pam_rootok.so\nauth required pam_permit.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' "$1"
 }
 ai_stack "" >"$T/su.aiplain"
-ai_stack "account required $APPROVERD_BUILD/pam_approverd.so config=$T/ai.conf
+ai_stack "account required $APPROVERD_BUILD/pam_approverd.so config=$T/approverd.conf
 " >"$T/su.aiapproverd"
 chmod 0644 "$T/su.aiplain" "$T/su.aiapproverd"
 AIRE='R-[0-9A-F]\{4\}-[0-9A-F]\{4\}'
@@ -235,7 +224,7 @@ su_use aiplain
 "$SP" -q -u ai-deploy -n 1 -- /bin/su -c "true ai-sanity" root >/dev/null ||
 	bench_fail "plain su stack refused ai-deploy"
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
-an=; aa=; can=; caa=; r=0
+gn=; ga=; cgn=; cga=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	su_use aiapproverd
 	i=0
@@ -262,8 +251,8 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
 	{
-	an="$an $(bench_median $wn)"; can="$can $(bench_median $un)"
-	aa="$aa $(bench_median $wp)"; caa="$caa $(bench_median $up)"
+	gn="$gn $(bench_median $wn)"; cgn="$cgn $(bench_median $un)"
+	ga="$ga $(bench_median $wp)"; cga="$cga $(bench_median $up)"
 	}
 	r=$((r + 1))
 done
@@ -276,9 +265,9 @@ echo "# with it (it consumes its approval); value = median of the round's runs"
 echo "# evidence: $n consume records"
 # shellcheck disable=SC2086
 {
-bench_fig su_ai_plain_us us $an
-bench_fig su_ai_approved_us us $aa
-bench_fig su_ai_plain_cpu_us us $can
-bench_fig su_ai_approved_cpu_us us $caa
+bench_fig su_ai_plain_us us $gn
+bench_fig su_ai_approved_us us $ga
+bench_fig su_ai_plain_cpu_us us $cgn
+bench_fig su_ai_approved_cpu_us us $cga
 }
 bench_done
