@@ -140,6 +140,7 @@ struct conn {
 	char gc_woke[AD_ID_MAX]; /* wait_id a decision of the pass woke */
 	int more_input;          /* bytes follow the frame being dispatched */
 	int held;                /* a token of it is being verified (verify.c) */
+	uint32_t armed;          /* the epoll events last set for fd */
 	int dead;                /* closed while held: freed on release */
 	struct conn *next;
 };

@@ -66,7 +66,8 @@ static void conn_close(struct daemon *d, struct conn *c)
 		conn_free(c);
 }
 
-/* Held: no input events (errors and hang-ups are always reported). */
+/* Held: no input events (errors and hang-ups are always reported). The
+ * kernel is told only of a change: most flushes leave the set as it was. */
 static void conn_arm(struct daemon *d, struct conn *c)
 {
 	struct epoll_event e = {.events = c->held ? 0 : EPOLLIN | EPOLLRDHUP,
@@ -74,7 +75,10 @@ static void conn_arm(struct daemon *d, struct conn *c)
 
 	if (ad_buf_avail(&c->out) > 0)
 		e.events |= EPOLLOUT;
-	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &e);
+	if (e.events == c->armed)
+		return;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &e) == 0)
+		c->armed = e.events;
 }
 
 void conn_hold(struct daemon *d, struct conn *c)
@@ -232,6 +236,7 @@ static void conn_accept(struct daemon *d)
 			close(fd);
 			continue;
 		}
+		c->armed = e.events;
 		c->next = d->conns;
 		d->conns = c;
 		d->n_conns++;
@@ -319,6 +324,10 @@ static int conn_read(struct daemon *d, struct conn *c)
 				return -1;
 			if (c->held)
 				return 0; /* the rest waits for the verifier */
+			/* a short read emptied the socket: no recv just to hear
+			 * EAGAIN (epoll is level-triggered and reports more) */
+			if ((size_t)n < sizeof(chunk))
+				return 0;
 			continue;
 		}
 		if (n == 0)
