@@ -9,6 +9,7 @@
 #include "evidence_int.h"
 #include "json_enc.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +82,23 @@ void ad_json_guard_install(void)
  * lexer. NULL for anything else (other writers, whitespace, reals, deep
  * nesting, any doubt): json_loadb then decides and explains.
  */
+static _Atomic unsigned long frames_built;
+
 static json_t *canon_frame(const uint8_t *p, size_t n)
 {
 	struct ad_ev_fast f;
+	json_t *o;
 
 	if (!ad_ev_canon_fast((const char *)p, n, &f))
 		return NULL;
-	return ad_ev_canon_build((const char *)p, n);
+	if ((o = ad_ev_canon_build((const char *)p, n)) != NULL)
+		atomic_fetch_add_explicit(&frames_built, 1, memory_order_relaxed);
+	return o;
+}
+
+unsigned long ad_frame_built_count(void)
+{
+	return atomic_load_explicit(&frames_built, memory_order_relaxed);
 }
 
 int ad_frame_decode(json_t **out, const uint8_t *p, size_t n, char *err,

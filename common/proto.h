@@ -48,6 +48,11 @@ int ad_frame_encode(struct ad_buf *out, const json_t *msg, size_t max)
 int ad_frame_decode(json_t **out, const uint8_t *p, size_t n, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
 
+/* How many payloads ad_frame_decode has built straight from their bytes
+ * (canonical frames, proto.c) rather than through json_loadb, in this
+ * process: for the tests that check which path a frame takes. */
+unsigned long ad_frame_built_count(void);
+
 /*
  * Executables (approverd, approverctl) call this once at start: jansson's
  * allocations are then watched, and ad_frame_decode refuses (AD_ERR_NOMEM)

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "evidence_int.h"
 #include "proto.h"
 #include "utf8_put.h"
 
@@ -121,62 +122,135 @@ static void same_as_jansson(const char *t, size_t n)
 	json_decref(j);
 }
 
+/* 1 if ad_frame_decode builds t from its bytes (the scanner accepts it
+ * and the builder succeeds), 0 if json_loadb decodes it. */
+static int built(const char *t, size_t n)
+{
+	struct ad_ev_fast f;
+	json_t *b;
+
+	if (!ad_ev_canon_fast(t, n, &f))
+		return 0;
+	b = ad_ev_canon_build(t, n);
+	json_decref(b);
+	return b != NULL;
+}
+
+/* The canonical form of t (json_dumps of json_loadb's tree), or NULL. */
+static int is_canonical(const char *t, size_t n)
+{
+	json_t *j = json_loadb(t, n, JSON_REJECT_DUPLICATES, NULL);
+	char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	int ok = d != NULL && strlen(d) == n && memcmp(d, t, n) == 0;
+
+	free(d);
+	json_decref(j);
+	return ok;
+}
+
+/* {"v":1,"d":<depth nested arrays around 1>} */
+static size_t nested(char *out, size_t cap, int depth)
+{
+	size_t n = (size_t)snprintf(out, cap, "{\"v\":1,\"d\":");
+
+	for (int i = 0; i < depth; i++)
+		out[n++] = '[';
+	out[n++] = '1';
+	for (int i = 0; i < depth; i++)
+		out[n++] = ']';
+	out[n++] = '}';
+	out[n] = '\0';
+	return n;
+}
+
+/* {"v":1,"k1":1,...} with nkeys keys in all */
+static size_t many_keys(char *out, size_t cap, int nkeys)
+{
+	size_t n = (size_t)snprintf(out, cap, "{\"v\":1");
+
+	for (int k = 1; k < nkeys; k++)
+		n += (size_t)snprintf(out + n, cap - n, ",\"k%d\":%d", k, k);
+	n += (size_t)snprintf(out + n, cap - n, "}");
+	return n;
+}
+
+enum path { BUILT, CANON_JANSSON, OTHER };
+
+static void check_path(const char *t, size_t n, enum path want)
+{
+	int b = built(t, n), c = is_canonical(t, n);
+	unsigned long before = ad_frame_built_count();
+
+	if ((want == BUILT) != b)
+		fail_msg("%s: %.*s", b ? "built, expected json_loadb"
+				       : "json_loadb, expected built", (int)n, t);
+	if ((want != OTHER) != c)
+		fail_msg("%s: %.*s", c ? "canonical, listed as not"
+				       : "not canonical, listed as canonical",
+			 (int)n, t);
+	same_as_jansson(t, n);
+	/* ...and ad_frame_decode took that path (one decode in there) */
+	if (ad_frame_built_count() - before != (want == BUILT))
+		fail_msg("ad_frame_decode %s: %.*s",
+			 want == BUILT ? "did not build it" : "built it",
+			 (int)n, t);
+}
+
 static void test_decode_paths(void **state)
 {
-	static const char *const frames[] = {
-		/* canonical */
-		"{\"v\":1}",
-		("{\"v\":1,\"op\":\"create\",\"argv\":[\"/usr/bin/true\",\"a b\","
-		 "\"\\u00E9\\u4E2D\\uD83D\\uDE00\"],\"n\":-9223372036,\"t\":true,"
-		 "\"f\":false,\"z\":null,\"o\":{},\"a\":[],\"e\":\"\\\"\\\\\\b\\f"
-		 "\\n\\r\\t\\u0001\\u001F\x7f\"}"),
-		"{\"z\":1,\"a\":2,\"v\":1}",
-		("{\"v\":1,\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]"
-		 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"),
-		"{\"v\":1,\"big\":1234567890123456789,\"neg\":-1234567890123456789}",
-		"{\"v\":1,\"r\":1.5}",
-		/* not canonical: jansson decides */
-		"{ \"v\" : 1 }",
-		"{\"v\":1,\"s\":\"\\u00e9\\/\"}",
-		"{\"v\":1,\"s\":\"\xc3\xa9\"}",
-		"{\"v\":1,\"s\":\"\x7f\"}",
-		"{\"v\":1,\"n\":-0}",
-		"{\"v\":01}",
-		"{\"v\":1,\"s\":\"\\ud800\"}",
-		"{\"v\":1,\"s\":\"\\uDC00\"}",
-		"{\"v\":1,\"s\":\"a\xff\"}",
-		"{\"v\":1,\"o\":{\"k\":1,\"k\":2}}",
-		"{\"v\":1,\"o\":{\"k\":1},\"o\":{\"k\":1}}",
-		"{\"v\":1,\"s\":\"\x01\"}",
-		"{\"v\":1,}",
-		"{\"v\":1}x",
-		"{\"v\":true}",
-		"{\"V\":1}",
-		"[{\"v\":1}]",
+	static const struct {
+		enum path path;
+		const char *t;
+	} frames[] = {
+		{BUILT, "{\"v\":1}"},
+		{BUILT,
+		 ("{\"v\":1,\"op\":\"create\",\"argv\":[\"/usr/bin/true\",\"a b\","
+		  "\"\\u00E9\\u4E2D\\uD83D\\uDE00\"],\"n\":-9223372036,\"t\":true,"
+		  "\"f\":false,\"z\":null,\"o\":{},\"a\":[],\"e\":\"\\\"\\\\\\b\\f"
+		  "\\n\\r\\t\\u0001\\u001F\x7f\"}")},
+		{BUILT, "{\"z\":1,\"a\":2,\"v\":1}"},
+		{BUILT, "{\"v\":1,\"k\":\"\",\"\":2,\"o\":{\"\":{}}}"},
+		{BUILT, "{\"v\":1,\"a\":999999999999999999,\"b\":-999999999999999999}"},
+		{BUILT, "{\"v\":true}"}, /* built, then refused: 'v' */
+		{BUILT, "{\"V\":1}"},
+		/* canonical, but past the builder's limits: jansson decodes */
+		{CANON_JANSSON, "{\"v\":1,\"big\":1000000000000000000}"},
+		{CANON_JANSSON, "{\"v\":1,\"neg\":-9223372036854775808}"},
+		{CANON_JANSSON, "{\"v\":1,\"r\":1.5}"},
+		/* not canonical (or not valid): jansson decides */
+		{OTHER, "{ \"v\" : 1 }"},
+		{OTHER, "{\"v\":1,\"s\":\"\\u00e9\\/\"}"},
+		{OTHER, "{\"v\":1,\"s\":\"\\u007F\"}"},
+		{OTHER, "{\"v\":1,\"s\":\"\xc3\xa9\"}"},
+		{OTHER, "{\"v\":1,\"n\":-0}"},
+		{OTHER, "{\"v\":01}"},
+		{OTHER, "{\"v\":1,\"big\":12345678901234567890}"},
+		{OTHER, "{\"v\":1,\"s\":\"\\u0000\"}"},
+		{OTHER, "{\"v\":1,\"s\":\"\\ud800\"}"},
+		{OTHER, "{\"v\":1,\"s\":\"\\uDC00\"}"},
+		{OTHER, "{\"v\":1,\"s\":\"a\xff\"}"},
+		{OTHER, "{\"v\":1,\"o\":{\"k\":1,\"k\":2}}"},
+		{OTHER, "{\"v\":1,\"o\":{\"k\":1},\"o\":{\"k\":1}}"},
+		{OTHER, "{\"v\":1,\"s\":\"\x01\"}"},
+		{OTHER, "{\"v\":1,}"},
+		{OTHER, "{\"v\":1}x"},
+		{OTHER, "{\"v\":1}\n"},
+		{CANON_JANSSON, "[{\"v\":1}]"}, /* not an object */
+		{OTHER, ""},
 	};
-	enum { NCANON = 6 };
-	char keys[8192];
-	size_t n = 0;
+	char buf[8192];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
-		const char *t = frames[i];
-		json_t *j = json_loads(t, JSON_REJECT_DUPLICATES, NULL);
-		char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-
-		/* the first NCANON are canonical: json_dumps gives them back */
-		if (i < NCANON && (d == NULL || strcmp(d, t) != 0))
-			fail_msg("frame %zu is not canonical: %s", i, d ? d : "-");
-		free(d);
-		json_decref(j);
-		same_as_jansson(t, strlen(t));
-	}
-	/* more keys than the scanner records (64): jansson's path */
-	n += (size_t)snprintf(keys + n, sizeof(keys) - n, "{\"v\":1");
-	for (int k = 0; k < 80; k++)
-		n += (size_t)snprintf(keys + n, sizeof(keys) - n, ",\"k%d\":%d", k, k);
-	n += (size_t)snprintf(keys + n, sizeof(keys) - n, "}");
-	same_as_jansson(keys, n);
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		check_path(frames[i].t, strlen(frames[i].t), frames[i].path);
+	/* nesting: the object and 31 arrays are built; one more is not */
+	check_path(buf, nested(buf, sizeof(buf), 31), BUILT);
+	check_path(buf, nested(buf, sizeof(buf), 32), CANON_JANSSON);
+	check_path(buf, nested(buf, sizeof(buf), 40), CANON_JANSSON);
+	/* keys: 64 are built, 65 are not */
+	check_path(buf, many_keys(buf, sizeof(buf), 64), BUILT);
+	check_path(buf, many_keys(buf, sizeof(buf), 65), CANON_JANSSON);
+	check_path(buf, many_keys(buf, sizeof(buf), 200), CANON_JANSSON);
 }
 
 static uint32_t rnd_state = 12345;
@@ -242,6 +316,7 @@ static void test_decode_random(void **state)
 {
 	struct ad_buf b;
 	uint32_t n;
+	unsigned long seen, one, nbuilt = 0;
 
 	(void)state;
 	ad_buf_init(&b, AD_FRAME_MAX);
@@ -260,8 +335,13 @@ static void test_decode_random(void **state)
 		ad_buf_reset(&b);
 		assert_int_equal(ad_frame_encode(&b, m, AD_FRAME_MAX), 0);
 		assert_int_equal(ad_frame_len(&n, b.data, AD_FRAME_MAX), 0);
+		seen = ad_frame_built_count();
 		assert_int_equal(ad_frame_decode(&out, b.data + 4, n, err,
 						 sizeof(err)), 0);
+		/* decoded by the builder exactly when the frame qualifies */
+		one = (unsigned long)built((const char *)b.data + 4, n);
+		assert_int_equal(ad_frame_built_count() - seen, one);
+		nbuilt += one;
 		assert_true(json_equal(m, out));
 		json_decref(out);
 		same_as_jansson((const char *)b.data + 4, n);
@@ -272,10 +352,15 @@ static void test_decode_random(void **state)
 		assert_non_null(colon);
 		memmove(colon + 2, colon + 1, n - (size_t)(colon + 1 - sp));
 		colon[1] = ' ';
+		seen = ad_frame_built_count();
 		same_as_jansson(sp, n + 1);
+		assert_int_equal(ad_frame_built_count() - seen, 0); /* spaced */
 		free(sp);
 		json_decref(m);
 	}
+	/* most encoder output is built; long integers (19 digits) are not */
+	if (nbuilt < 2000)
+		fail_msg("only %lu of 3000 encoded messages were built", nbuilt);
 	ad_buf_free(&b);
 }
 
