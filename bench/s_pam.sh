@@ -96,8 +96,10 @@ timed() {
 	_w=$1 _c=$2 _what=$3
 	shift 3
 	out=$("$SP" -q -n 1 -- "$@") || { bench_fail "$_what"; return 1; }
-	eval "$_w=\"\$$_w $(bench_val spawn_us_median "$out")\""
-	eval "$_c=\"\$$_c $(bench_val spawn_cpu_us_median "$out")\""
+	_v=$(bench_val spawn_us_median "$out")
+	eval "$_w=\"\$$_w \$_v\""
+	_v=$(bench_val spawn_cpu_us_median "$out")
+	eval "$_c=\"\$$_c \$_v\""
 }
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; ap=; aa=; cap=; caa=; r=0
@@ -235,24 +237,25 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 			{ bench_fail "approve '$id': $msg"; break; }
 		i=$((i + 1))
 	done
-	wn=; wp=; un=; up=; i=0
+	# both runs send su's output to the same pipe (alike but for the module)
+	pw=; aw=; pc=; ac=; i=0
 	while [ "$i" -lt "$KA" ]; do
 		su_use aiplain
-		out=$("$SP" -q -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root) ||
-			{ bench_fail "AI su, plain stack"; break; }
-		wn="$wn $(bench_val spawn_us_median "$out")"
-		un="$un $(bench_val spawn_cpu_us_median "$out")"
+		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
+			{ bench_fail "AI su, plain stack: $out"; break; }
+		pw="$pw $(bench_val spawn_us_median "$out")"
+		pc="$pc $(bench_val spawn_cpu_us_median "$out")"
 		su_use aiapproverd
 		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
 			{ bench_fail "approved AI su ai-$r-$i: $out"; break; }
-		wp="$wp $(bench_val spawn_us_median "$out")"
-		up="$up $(bench_val spawn_cpu_us_median "$out")"
+		aw="$aw $(bench_val spawn_us_median "$out")"
+		ac="$ac $(bench_val spawn_cpu_us_median "$out")"
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
 	{
-	gn="$gn $(bench_median $wn)"; cgn="$cgn $(bench_median $un)"
-	ga="$ga $(bench_median $wp)"; cga="$cga $(bench_median $up)"
+	gn="$gn $(bench_median $pw)"; cgn="$cgn $(bench_median $pc)"
+	ga="$ga $(bench_median $aw)"; cga="$cga $(bench_median $ac)"
 	}
 	r=$((r + 1))
 done
@@ -260,7 +263,7 @@ n=$(dl_ev_count '"event":"consume"')
 dl_stop
 echo "# AI su: $KA commands per round, each run with the module left out, then"
 echo "# with it (it consumes its approval); value = median of the round's runs"
-[ "$n" -ge $((KA * BENCH_ROUNDS)) ] ||
+[ "${n:-0}" -ge $((KA * BENCH_ROUNDS)) ] ||
 	bench_fail "only $n consume records for $((KA * BENCH_ROUNDS)) approved runs"
 echo "# evidence: $n consume records"
 # shellcheck disable=SC2086

@@ -131,9 +131,9 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	# ... and a command the standing grant covers (one use per run)
 	wn=; wp=; wg=; un=; up=; ug=; i=0
 	while [ "$i" -lt "$KA" ]; do
-		use none
-		out=$("$SP" -q -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i") ||
-			{ bench_fail "AI none"; break; }
+		use none # its output goes to the same pipe as the plugin runs
+		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1) ||
+			{ bench_fail "AI none: $out"; break; }
 		wn="$wn $(med "$out")"
 		un="$un $(cpu "$out")"
 		use plugin
