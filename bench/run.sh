@@ -5,7 +5,7 @@
 # $O/bench/results.txt.
 #
 #   BENCH_QUICK=1     short runs (about a minute in all)
-#   BENCH_ONLY="daemon sudo"   run only these sections (daemon evlog sudo pam)
+#   BENCH_ONLY="daemon sudo"   run only these sections (daemon evlog sudo pam sshd)
 #   BENCH_ROUNDS=N    rounds per figure (default 5, quick 3)
 #
 # Needs root (private mount namespaces, real setuid sudo, pamtester).
@@ -59,7 +59,7 @@ RES=$BIN/results.txt
 } >"$RES"
 cat "$RES"
 failed=0
-for s in ${BENCH_ONLY:-daemon evlog sudo pam}; do
+for s in ${BENCH_ONLY:-daemon evlog sudo pam sshd}; do
 	echo "## section $s"
 	t0=$(date +%s)
 	out=$(sh "$TOP/bench/s_$s.sh" 2>&1); rc=$?
@@ -88,6 +88,8 @@ ratio pam_acct_human_approverd_vs_permit pam_acct_human_approverd_us pam_acct_hu
 ratio pam_auth_human_approverd_vs_permit pam_auth_human_approverd_us pam_auth_human_permit_only_us
 ratio su_human_approverd_vs_plain su_human_approverd_us su_human_plain_us
 ratio ai_su_approved_vs_plain su_ai_approved_us su_ai_plain_us
+ratio sshd_human_approverd_vs_plain sshd_human_approverd_us sshd_human_plain_us
+ratio sshd_ai_approved_vs_plain sshd_ai_approved_us sshd_ai_plain_us
 ratio cpu_human_sudo_plugin_vs_none sudo_human_plugin_cpu_us sudo_human_none_cpu_us
 ratio cpu_human_sudo_auditjson_vs_none sudo_human_auditjson_cpu_us sudo_human_none_cpu_us
 ratio cpu_ai_sudo_approved_vs_none sudo_ai_approved_plugin_cpu_us sudo_ai_none_cpu_us
@@ -96,6 +98,8 @@ ratio cpu_pam_acct_human_approverd_vs_permit pam_acct_human_approverd_cpu_us pam
 ratio cpu_pam_auth_human_approverd_vs_permit pam_auth_human_approverd_cpu_us pam_auth_human_permit_only_cpu_us
 ratio cpu_su_human_approverd_vs_plain su_human_approverd_cpu_us su_human_plain_cpu_us
 ratio cpu_ai_su_approved_vs_plain su_ai_approved_cpu_us su_ai_plain_cpu_us
+ratio cpu_sshd_human_approverd_vs_plain sshd_human_approverd_cpu_us sshd_human_plain_cpu_us
+ratio cpu_sshd_ai_approved_vs_plain sshd_ai_approved_cpu_us sshd_ai_plain_cpu_us
 for c in 1 4 16 64; do
 	ratio "cycles_c${c}_vs_raw_fdatasync" "cycles_per_s_c$c" raw_fdatasync_per_s
 done
