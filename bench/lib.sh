@@ -47,6 +47,25 @@ bench_val() { # name text
 	printf '%s\n' "$2" | awk -v n="$1" '$1 == n { print $2; exit }'
 }
 
+# bench_add WALL CPU TEXT: append the wall and CPU medians that
+# bench_spawn printed in TEXT to the space-separated lists named WALL and
+# CPU (variable names).
+bench_add() {
+	_ba_w=$(bench_val spawn_us_median "$3")
+	_ba_c=$(bench_val spawn_cpu_us_median "$3")
+	eval "$1=\"\$$1 \$_ba_w\""
+	eval "$2=\"\$$2 \$_ba_c\""
+}
+
+# bench_keep LIST V1 V2 ...: append the median of the values (a round's
+# runs) to the space-separated list named LIST.
+bench_keep() {
+	_bk_l=$1
+	shift
+	_bk_m=$(bench_median "$@")
+	eval "$_bk_l=\"\$$_bk_l \$_bk_m\""
+}
+
 # Wall time in microseconds of one run of a command (stdout/stderr
 # dropped); the command must exit 0 or the section fails.
 bench_us() {

@@ -96,10 +96,7 @@ timed() {
 	_w=$1 _c=$2 _what=$3
 	shift 3
 	out=$("$SP" -q -n 1 -- "$@") || { bench_fail "$_what"; return 1; }
-	_v=$(bench_val spawn_us_median "$out")
-	eval "$_w=\"\$$_w \$_v\""
-	_v=$(bench_val spawn_cpu_us_median "$out")
-	eval "$_c=\"\$$_c \$_v\""
+	bench_add "$_w" "$_c" "$out"
 }
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 pp=; pa=; cpp=; cpa=; sup=; sua=; csup=; csua=; ap=; aa=; cap=; caa=; r=0
@@ -243,20 +240,15 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		su_use aiplain
 		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
 			{ bench_fail "AI su, plain stack: $out"; break; }
-		pw="$pw $(bench_val spawn_us_median "$out")"
-		pc="$pc $(bench_val spawn_cpu_us_median "$out")"
+		bench_add pw pc "$out"
 		su_use aiapproverd
 		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
 			{ bench_fail "approved AI su ai-$r-$i: $out"; break; }
-		aw="$aw $(bench_val spawn_us_median "$out")"
-		ac="$ac $(bench_val spawn_cpu_us_median "$out")"
+		bench_add aw ac "$out"
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
-	{
-	gn="$gn $(bench_median $pw)"; cgn="$cgn $(bench_median $pc)"
-	ga="$ga $(bench_median $aw)"; cga="$cga $(bench_median $ac)"
-	}
+	{ bench_keep gn $pw; bench_keep cgn $pc; bench_keep ga $aw; bench_keep cga $ac; }
 	r=$((r + 1))
 done
 n=$(dl_ev_count '"event":"consume"')

@@ -25,8 +25,6 @@ for f in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen; do
 done
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 ns_devlog || { bench_fail "ns_devlog"; bench_done; }
-mount -t tmpfs -o mode=0755 tmpfs /run || { bench_fail "private /run"; bench_done; }
-mkdir -p /run/sshd && chmod 0755 /run/sshd
 dl_setup "[role sre]
 members = alice
 
@@ -36,39 +34,11 @@ dl_key alice alice || { bench_fail "dl_key"; bench_done; }
 dl_start || { bench_fail "daemon start"; bench_done; }
 ns_client_conf 0 "$DL_SOCK" || { bench_fail "client config"; bench_done; }
 
-S=$T/ssh
-mkdir -p "$S/authorized_keys" && chmod 0755 "$S" "$S/authorized_keys"
-ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" || { bench_fail "host key"; bench_done; }
-for u in ai-deploy dave; do
-	if ! { ssh-keygen -q -t ed25519 -N '' -f "$T/home/$u/id" -C "$u" &&
-		chown "$u:$u" "$T/home/$u/id" "$T/home/$u/id.pub" &&
-		ns_file "$S/authorized_keys/$u" 0644 "$(cat "$T/home/$u/id.pub")"; }; then
-		bench_fail "key for $u"
-		bench_done
-	fi
-done
-PORT=
-for _i in 1 2 3 4 5 6 7 8 9 10; do
-	_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	ss -Hltn "sport = :$_p" 2>/dev/null | grep -q . || { PORT=$_p; break; }
-done
-[ -n "$PORT" ] || { bench_fail "no free port"; bench_done; }
-ns_file "$S/sshd_config" 0644 "Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/host_key
-PidFile $S/sshd.pid
-AuthorizedKeysFile $S/authorized_keys/%u
-StrictModes no
-UsePAM yes
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-AllowUsers ai-deploy dave
-MaxStartups 20
-X11Forwarding no
-PrintMotd no
-UseDNS no"
+# the server's files (tests/integration/lib.sh): /run private to us,
+# keys for ai-deploy and dave, a config for 127.0.0.1 and a free port
+# shellcheck disable=SC2119 # no extra config lines
+ns_sshd_files || { bench_fail "sshd files and config"; bench_done; }
+PORT=$NS_SSHD_PORT
 # public-key logins: PAM auth is not used; the account stack decides
 mkdir -p "$T/pam.d" && cp -a /etc/pam.d/. "$T/pam.d/"
 printf 'auth required pam_deny.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' \
@@ -80,11 +50,7 @@ chmod 0644 "$T/sshd.plain" "$T/sshd.approverd"
 cp "$T/sshd.plain" "$T/pam.d/sshd"
 ns_bind "$T/pam.d" /etc/pam.d || { bench_fail "bind /etc/pam.d"; bench_done; }
 stack() { cat "$T/sshd.$1" >/etc/pam.d/sshd; }
-/usr/sbin/sshd -t -f "$S/sshd_config" || { bench_fail "sshd config"; bench_done; }
-/usr/sbin/sshd -D -e -f "$S/sshd_config" 2>"$T/sshd.log" &
-ns_track_pid $!
-wait_for 10 sh -c "ss -Hltn 'sport = :$PORT' | grep -q ." ||
-	{ bench_fail "sshd does not listen"; bench_done; }
+ns_sshd_start || { bench_fail "sshd does not listen"; bench_done; }
 
 # login USER [-a]: one timed ssh login running `true`; bench_spawn's output
 login() {
@@ -125,20 +91,15 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 			stack "$v"
 			out=$(login dave) || { bench_fail "dave, $v: $out"; break; }
 			if [ "$v" = plain ]; then
-				wp="$wp $(bench_val spawn_us_median "$out")"
-				up="$up $(bench_val spawn_cpu_us_median "$out")"
+				bench_add wp up "$out"
 			else
-				wa="$wa $(bench_val spawn_us_median "$out")"
-				ua="$ua $(bench_val spawn_cpu_us_median "$out")"
+				bench_add wa ua "$out"
 			fi
 		done
 		k=$((k + 1))
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
-	{
-	hp="$hp $(bench_median $wp)"; chp="$chp $(bench_median $up)"
-	ha="$ha $(bench_median $wa)"; cha="$cha $(bench_median $ua)"
-	}
+	{ bench_keep hp $wp; bench_keep chp $up; bench_keep ha $wa; bench_keep cha $ua; }
 	# AI: sshd's request does not name the command (the account phase
 	# comes first), so one approval at a time: refused login, approve,
 	# then the pair
@@ -151,19 +112,14 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 			{ bench_fail "approve '$id'"; break; }
 		stack plain
 		out=$(login ai-deploy) || { bench_fail "AI, plain stack: $out"; break; }
-		pw="$pw $(bench_val spawn_us_median "$out")"
-		pc="$pc $(bench_val spawn_cpu_us_median "$out")"
+		bench_add pw pc "$out"
 		stack approverd
 		out=$(login ai-deploy) || { bench_fail "approved AI login $id: $out"; break; }
-		aw="$aw $(bench_val spawn_us_median "$out")"
-		ac="$ac $(bench_val spawn_cpu_us_median "$out")"
+		bench_add aw ac "$out"
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086
-	{
-	ap="$ap $(bench_median $pw)"; cap="$cap $(bench_median $pc)"
-	aa="$aa $(bench_median $aw)"; caa="$caa $(bench_median $ac)"
-	}
+	{ bench_keep ap $pw; bench_keep cap $pc; bench_keep aa $aw; bench_keep caa $ac; }
 	r=$((r + 1))
 done
 n=$(dl_ev_count '"event":"consume"')

@@ -376,6 +376,58 @@ wait = ${1:-0}
 ${3:-}"
 }
 
+# ---------------------------------------------------------------- sshd
+# A test OpenSSH server (t_pam_sshd.sh, bench/s_sshd.sh): a private /run
+# (sshd wants /run/sshd), a host key and an sshd_config in $NS_SSHD_DIR
+# for 127.0.0.1 and a free high port ($NS_SSHD_PORT), and ed25519 keys
+# $T/home/USER/id with authorized_keys for ai-deploy and dave. Public-key
+# logins only, UsePAM yes: the account stack of /etc/pam.d/sshd decides.
+ns_sshd_files() { # [extra sshd_config lines]
+	NS_SSHD_DIR=$T/ssh
+	NS_SSHD_PORT=
+	mount -t tmpfs -o mode=0755 tmpfs /run || return 1
+	mkdir -p /run/sshd "$NS_SSHD_DIR/authorized_keys" || return 1
+	chmod 0755 /run/sshd "$NS_SSHD_DIR" "$NS_SSHD_DIR/authorized_keys" || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$NS_SSHD_DIR/host_key" || return 1
+	for _u in ai-deploy dave; do
+		ssh-keygen -q -t ed25519 -N '' -f "$T/home/$_u/id" -C "$_u" &&
+			chown "$_u:$_u" "$T/home/$_u/id" "$T/home/$_u/id.pub" || return 1
+		ns_file "$NS_SSHD_DIR/authorized_keys/$_u" 0644 \
+			"$(cat "$T/home/$_u/id.pub")" || return 1
+	done
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		ss -Hltn "sport = :$_p" 2>/dev/null | grep -q . ||
+			{ NS_SSHD_PORT=$_p; break; }
+	done
+	[ -n "$NS_SSHD_PORT" ] || return 1
+	ns_file "$NS_SSHD_DIR/sshd_config" 0644 "Port $NS_SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $NS_SSHD_DIR/host_key
+PidFile $NS_SSHD_DIR/sshd.pid
+AuthorizedKeysFile $NS_SSHD_DIR/authorized_keys/%u
+StrictModes no
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers ai-deploy dave
+MaxStartups 20
+X11Forwarding no
+PrintMotd no
+UseDNS no
+${1:-}" || return 1
+	/usr/sbin/sshd -t -f "$NS_SSHD_DIR/sshd_config"
+}
+
+# sshd -D in the background (killed with the namespace), once it listens.
+ns_sshd_start() {
+	/usr/sbin/sshd -D -e -f "$NS_SSHD_DIR/sshd_config" 2>"$T/sshd.log" &
+	ns_track_pid $!
+	wait_for 10 sh -c "ss -Hltn 'sport = :$NS_SSHD_PORT' | grep -q ."
+}
+
 # ---------------------------------------------------------------- front/core
 # The sudo plugin and the PAM module are small fronts that load a core .so
 # from their own directory (t_sudo_core.sh, t_pam_core.sh). The test sets

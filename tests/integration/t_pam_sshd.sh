@@ -20,51 +20,16 @@ ns_must "sshd installed" test -x /usr/sbin/sshd
 ns_must "ssh installed" test -x /usr/bin/ssh
 ns_must users ns_users
 ns_must devlog ns_devlog
-# sshd wants /run/sshd (privilege separation); /run is private to us.
-ns_must "private /run" mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/sshd && chmod 0755 /run/sshd
-
 dl_setup
 ns_must "alice's key" dl_key alice alice
 ns_must "daemon starts" dl_start
 ns_must "client config" ns_client_conf 30 "$DL_SOCK"
 
-S=$T/ssh
-mkdir -p "$S/authorized_keys" && chmod 0755 "$S" "$S/authorized_keys"
-ns_must "host key" ssh-keygen -q -t ed25519 -N '' -f "$S/host_key"
-for u in ai-deploy dave; do
-	ssh-keygen -q -t ed25519 -N '' -f "$T/home/$u/id" -C "$u" || ns_must "key $u" false
-	chown "$u:$u" "$T/home/$u/id" "$T/home/$u/id.pub"
-	ns_file "$S/authorized_keys/$u" 0644 "$(cat "$T/home/$u/id.pub")"
-done
-
-free_port() {
-	for _i in 1 2 3 4 5 6 7 8 9 10; do
-		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$_p" 2>/dev/null | grep -q . || { echo "$_p"; return 0; }
-	done
-	return 1
-}
-PORT=$(free_port) || ns_must "free port" false
-ns_file "$S/sshd_config" 0644 "Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/host_key
-PidFile $S/sshd.pid
-AuthorizedKeysFile $S/authorized_keys/%u
-StrictModes no
-UsePAM yes
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-AllowUsers ai-deploy dave
-LoginGraceTime 90
-MaxStartups 20
-X11Forwarding no
-PrintMotd no
-UseDNS no
+# the server's files (lib.sh): /run private to us, keys, a free port
+ns_must "sshd files and config" ns_sshd_files "LoginGraceTime 90
 LogLevel VERBOSE
 Subsystem sftp internal-sftp"
+PORT=$NS_SSHD_PORT
 
 mkdir -p "$T/pam.d" && cp -a /etc/pam.d/. "$T/pam.d/"
 ns_file "$T/pam.d/sshd" 0644 "auth     required pam_deny.so
@@ -73,10 +38,7 @@ account  required pam_permit.so
 session  required pam_permit.so"
 ns_must "bind /etc/pam.d" ns_bind "$T/pam.d" /etc/pam.d
 
-ns_must "sshd config valid" /usr/sbin/sshd -t -f "$S/sshd_config"
-/usr/sbin/sshd -D -e -f "$S/sshd_config" 2>"$T/sshd.log" &
-ns_track_pid $!
-ns_must "sshd listens on 127.0.0.1:$PORT" wait_for 10 sh -c "ss -Hltn 'sport = :$PORT' | grep -q ."
+ns_must "sshd listens on 127.0.0.1:$PORT" ns_sshd_start
 
 mkdir -p "$T/home/alice/.config/approverd"
 cp "$T/keys/alice.key" "$T/home/alice/.config/approverd/alice.key"
