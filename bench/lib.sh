@@ -66,6 +66,16 @@ bench_keep() {
 	eval "$_bk_l=\"\$$_bk_l \$_bk_m\""
 }
 
+# bench_consumes N WHAT: the section's daemon (tests/integration/
+# daemon_lib.sh) recorded a consume for each of the N approved WHAT, or
+# the section fails; prints the count.
+bench_consumes() {
+	_bc_n=$(dl_ev_count '"event":"consume"')
+	[ "${_bc_n:-0}" -ge "$1" ] ||
+		bench_fail "only ${_bc_n:-0} consume records for $1 approved $2"
+	echo "# evidence: ${_bc_n:-0} consume records"
+}
+
 # Wall time in microseconds of one run of a command (stdout/stderr
 # dropped); the command must exit 0 or the section fails.
 bench_us() {

@@ -118,12 +118,9 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	done
 	# shellcheck disable=SC2086
 	{
-	pp="$pp $(bench_median $wp)"; cpp="$cpp $(bench_median $up)"
-	pa="$pa $(bench_median $wa)"; cpa="$cpa $(bench_median $ua)"
-	sup="$sup $(bench_median $vp)"; csup="$csup $(bench_median $xp)"
-	sua="$sua $(bench_median $va)"; csua="$csua $(bench_median $xa)"
-	ap="$ap $(bench_median $tp)"; cap="$cap $(bench_median $yp)"
-	aa="$aa $(bench_median $ta)"; caa="$caa $(bench_median $ya)"
+	bench_keep pp $wp; bench_keep cpp $up; bench_keep pa $wa; bench_keep cpa $ua
+	bench_keep sup $vp; bench_keep csup $xp; bench_keep sua $va; bench_keep csua $xa
+	bench_keep ap $tp; bench_keep cap $yp; bench_keep aa $ta; bench_keep caa $ya
 	}
 	r=$((r + 1))
 done
@@ -150,17 +147,16 @@ bench_fig su_human_approverd_cpu_us us $csua
 			printf "# su wall approverd/plain %.3f, CPU %.3f\n", a / b, c / d }'
 }
 if command -v valgrind >/dev/null 2>&1; then
-	for s in permit approverd auth; do
-		ph=acct_mgmt; [ "$s" = auth ] && ph=authenticate
+	pam_ir() { # NAME SERVICE PHASE: instructions of one pamtester run in ir_NAME
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-			"$PT" "bench-$s" alice "$ph" >/dev/null 2>"$T/vg.$s" ||
-			bench_fail "callgrind pamtester bench-$s"
-		eval "ir_$s=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$s\")"
-	done
-	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-		"$PT" bench-permit alice authenticate >/dev/null 2>"$T/vg.authpermit" ||
-		bench_fail "callgrind pamtester bench-permit authenticate"
-	ir_authpermit=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$T/vg.authpermit")
+			"$PT" "$2" alice "$3" >/dev/null 2>"$T/vg.$1" ||
+			bench_fail "callgrind pamtester $2 $3"
+		eval "ir_$1=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$1\")"
+	}
+	pam_ir permit bench-permit acct_mgmt
+	pam_ir approverd bench-approverd acct_mgmt
+	pam_ir auth bench-auth authenticate
+	pam_ir authpermit bench-permit authenticate
 	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
 	{
 	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
@@ -222,6 +218,14 @@ printf '%s\n' "$msg" | grep -q "$AIRE" || bench_fail "module did not hold ai-dep
 su_use aiplain
 "$SP" -q -u ai-deploy -n 1 -- /bin/su -c "true ai-sanity" root >/dev/null ||
 	bench_fail "plain su stack refused ai-deploy"
+# timed_ai_su WALL CPU STACK ARG: ai-deploy's `su -c "true ARG" root` with
+# that stack; its wall and CPU times appended to the lists WALL and CPU
+timed_ai_su() {
+	su_use "$3"
+	out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true $4" root 2>&1) ||
+		{ bench_fail "ai-deploy's su ($4), $3 stack: $out"; return 1; }
+	bench_add "$1" "$2" "$out"
+}
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
 gn=; ga=; cgn=; cga=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
@@ -237,27 +241,18 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	# both runs send su's output to the same pipe (alike but for the module)
 	pw=; aw=; pc=; ac=; i=0
 	while [ "$i" -lt "$KA" ]; do
-		su_use aiplain
-		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
-			{ bench_fail "AI su, plain stack: $out"; break; }
-		bench_add pw pc "$out"
-		su_use aiapproverd
-		out=$("$SP" -u ai-deploy -n 1 -- /bin/su -c "true ai-$r-$i" root 2>&1) ||
-			{ bench_fail "approved AI su ai-$r-$i: $out"; break; }
-		bench_add aw ac "$out"
+		timed_ai_su pw pc aiplain "ai-$r-$i" || break
+		timed_ai_su aw ac aiapproverd "ai-$r-$i" || break
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
 	{ bench_keep gn $pw; bench_keep cgn $pc; bench_keep ga $aw; bench_keep cga $ac; }
 	r=$((r + 1))
 done
-n=$(dl_ev_count '"event":"consume"')
 dl_stop
 echo "# AI su: $KA commands per round, each run with the module left out, then"
 echo "# with it (it consumes its approval); value = median of the round's runs"
-[ "${n:-0}" -ge $((KA * BENCH_ROUNDS)) ] ||
-	bench_fail "only $n consume records for $((KA * BENCH_ROUNDS)) approved runs"
-echo "# evidence: $n consume records"
+bench_consumes $((KA * BENCH_ROUNDS)) "su runs"
 # shellcheck disable=SC2086
 {
 bench_fig su_ai_plain_us us $gn

@@ -41,10 +41,11 @@ ns_sshd_files || { bench_fail "sshd files and config"; bench_done; }
 PORT=$NS_SSHD_PORT
 # public-key logins: PAM auth is not used; the account stack decides
 mkdir -p "$T/pam.d" && cp -a /etc/pam.d/. "$T/pam.d/"
-printf 'auth required pam_deny.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' \
-	"" >"$T/sshd.plain"
-printf 'auth required pam_deny.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' \
-	"account required $SO config=$T/approverd.conf require=sshd:*
+sshd_stack() { # extra account line
+	printf 'auth required pam_deny.so\n%saccount required pam_permit.so\nsession required pam_permit.so\n' "$1"
+}
+sshd_stack "" >"$T/sshd.plain"
+sshd_stack "account required $SO config=$T/approverd.conf require=sshd:*
 " >"$T/sshd.approverd"
 chmod 0644 "$T/sshd.plain" "$T/sshd.approverd"
 cp "$T/sshd.plain" "$T/pam.d/sshd"
@@ -59,6 +60,13 @@ login() {
 		-o BatchMode=yes -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
 		-o ConnectTimeout=30 "$_u@127.0.0.1" true 2>&1
+}
+# timed_login WALL CPU STACK USER: one login with that PAM stack; its wall
+# and CPU times appended to the lists named WALL and CPU
+timed_login() {
+	stack "$3"
+	out=$(login "$4") || { bench_fail "$4's login, $3 stack: $out"; return 1; }
+	bench_add "$1" "$2" "$out"
 }
 requests() { dl_ev_count '"event":"request"'; }
 pending_id() { # the newest sshd request id
@@ -87,15 +95,8 @@ hp=; ha=; chp=; cha=; ap=; aa=; cap=; caa=; r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	wp=; wa=; up=; ua=; k=0
 	while [ "$k" -lt "$K" ]; do
-		for v in plain approverd; do
-			stack "$v"
-			out=$(login dave) || { bench_fail "dave, $v: $out"; break; }
-			if [ "$v" = plain ]; then
-				bench_add wp up "$out"
-			else
-				bench_add wa ua "$out"
-			fi
-		done
+		timed_login wp up plain dave || break
+		timed_login wa ua approverd dave || break
 		k=$((k + 1))
 	done
 	# shellcheck disable=SC2086 # the lists are split on purpose
@@ -110,26 +111,19 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		id=$(pending_id)
 		ctl approve "$id" -k "$T/keys/alice.key" --yes >/dev/null 2>&1 ||
 			{ bench_fail "approve '$id'"; break; }
-		stack plain
-		out=$(login ai-deploy) || { bench_fail "AI, plain stack: $out"; break; }
-		bench_add pw pc "$out"
-		stack approverd
-		out=$(login ai-deploy) || { bench_fail "approved AI login $id: $out"; break; }
-		bench_add aw ac "$out"
+		timed_login pw pc plain ai-deploy || break
+		timed_login aw ac approverd ai-deploy || break
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086
 	{ bench_keep ap $pw; bench_keep cap $pc; bench_keep aa $aw; bench_keep caa $ac; }
 	r=$((r + 1))
 done
-n=$(dl_ev_count '"event":"consume"')
 dl_stop
 echo "# human: $K logins per stack per round, stacks alternating run by run;"
 echo "# AI: $KA approved logins per round, each with the plain stack then the"
 echo "# module's (which consumes the approval); value = median of the round's runs"
-[ "${n:-0}" -ge $((KA * BENCH_ROUNDS)) ] ||
-	bench_fail "only ${n:-0} consume records for $((KA * BENCH_ROUNDS)) approved logins"
-echo "# evidence: $n consume records"
+bench_consumes $((KA * BENCH_ROUNDS)) logins
 # shellcheck disable=SC2086
 {
 bench_fig sshd_human_plain_us us $hp

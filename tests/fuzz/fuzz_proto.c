@@ -22,12 +22,12 @@ static void same_as_jansson(const uint8_t *p, size_t n, int rc,
 	int ok = json_is_integer(v) && json_integer_value(v) == AD_PROTO_VERSION;
 	char *a, *b;
 
-	if (rc == AD_ERR_NOMEM || (ok && rc != 0) || (!ok && rc == 0)) {
-		if (rc != AD_ERR_NOMEM)
-			__builtin_trap(); /* the two disagree */
+	if (rc == AD_ERR_NOMEM) {
 		json_decref(j);
 		return;
 	}
+	if (ok != (rc == 0))
+		__builtin_trap(); /* the two disagree */
 	if (ok) {
 		a = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
 		b = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -136,7 +136,7 @@ static int built(const char *t, size_t n)
 	return b != NULL;
 }
 
-/* The canonical form of t (json_dumps of json_loadb's tree), or NULL. */
+/* 1 if t is canonical: json_dumps of json_loadb's tree gives it back. */
 static int is_canonical(const char *t, size_t n)
 {
 	json_t *j = json_loadb(t, n, JSON_REJECT_DUPLICATES, NULL);
@@ -280,6 +280,20 @@ static json_t *rnd_string(void)
 	return json_stringn(s, n);
 }
 
+static json_t *rnd_value(int depth);
+
+/* n members with random keys and values of the given depth, added to o */
+static void rnd_members(json_t *o, uint32_t n, int depth)
+{
+	for (; n > 0; n--) {
+		json_t *k = rnd_string();
+
+		json_object_setn_new(o, json_string_value(k), json_string_length(k),
+				     rnd_value(depth));
+		json_decref(k);
+	}
+}
+
 static json_t *rnd_value(int depth)
 {
 	switch (rnd(depth > 3 ? 5 : 7)) {
@@ -297,14 +311,9 @@ static json_t *rnd_value(int depth)
 		return a;
 	}
 	default: {
-		json_t *o = json_object(), *k;
-		for (uint32_t i = rnd(5); i > 0; i--) {
-			k = rnd_string();
-			json_object_setn_new(o, json_string_value(k),
-					     json_string_length(k),
-					     rnd_value(depth + 1));
-			json_decref(k);
-		}
+		json_t *o = json_object();
+
+		rnd_members(o, rnd(5), depth + 1);
 		return o;
 	}
 	}
@@ -324,13 +333,7 @@ static void test_decode_random(void **state)
 		json_t *m = ad_msg_new("x"), *out = NULL;
 		char err[160], *sp;
 
-		for (uint32_t k = rnd(6); k > 0; k--) {
-			json_t *key = rnd_string();
-			json_object_setn_new(m, json_string_value(key),
-					     json_string_length(key),
-					     rnd_value(1));
-			json_decref(key);
-		}
+		rnd_members(m, rnd(6), 1);
 		json_object_set_new(m, "v", json_integer(AD_PROTO_VERSION));
 		ad_buf_reset(&b);
 		assert_int_equal(ad_frame_encode(&b, m, AD_FRAME_MAX), 0);
