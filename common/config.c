@@ -5,7 +5,10 @@
  * ad_safe_read; unknown sections and keys, duplicate keys, relative paths,
  * bad numbers and durations are errors naming FILE:LINE and the key; on any
  * error no config is returned, so callers fail closed. Numbers and durations
- * go through num.h only.
+ * go through num.h only. [subjects] uids: each item "N" or "N-M" with
+ * 1 <= N <= M <= 4294967294, at most AD_SUBJECT_UIDS_MAX of them; a bad
+ * item is an error naming it, never skipped (a typo must not make an AI
+ * account human).
  */
 #include "config.h"
 
@@ -26,7 +29,7 @@
  * fallback for [client] socket), every other key is skipped unchecked. */
 enum sec { SEC_NONE, SEC_DAEMON, SEC_SUBJECTS, SEC_CLIENT, SEC_SKIP,
 	   SEC_NOTIFY, SEC_DAEMON_CLIENT };
-enum kind { K_PATH, K_DURATION, K_U32, K_NAME, K_HOST, K_LIST, K_TEXT };
+enum kind { K_PATH, K_DURATION, K_U32, K_NAME, K_HOST, K_LIST, K_TEXT, K_UIDS };
 
 struct key_def {
 	enum sec sec;
@@ -68,6 +71,8 @@ static const struct key_def keys[] = {
 	 0, 0},
 	{SEC_SUBJECTS, "groups", K_LIST, F(subject_groups),
 	 F(n_subject_groups), 0, 0},
+	{SEC_SUBJECTS, "uids", K_UIDS, F(subject_uids), F(n_subject_uids), 1,
+	 AD_SUBJECT_UID_MAX},
 	{SEC_CLIENT, "wait", K_DURATION, F(client_wait), 0, 0, 86400},
 	{SEC_CLIENT, "socket", K_PATH, F(client_socket), 0, 0, 0},
 };
@@ -143,6 +148,72 @@ static int set_list(const struct key_def *k, struct ad_config *c,
 	return 0;
 }
 
+/* One "N" or "N-M" item of uids (split in place at the '-', restored). */
+static int uid_range_parse(struct ad_uid_range *r, char *item,
+			   const struct key_def *k)
+{
+	char *dash = strchr(item, '-');
+	int rc;
+
+	if (dash == NULL) {
+		rc = ad_parse_u32(&r->lo, item, (uint32_t)k->min,
+				  (uint32_t)k->max);
+		r->hi = r->lo;
+		return rc;
+	}
+	*dash = '\0';
+	rc = ad_parse_u32(&r->lo, item, (uint32_t)k->min, (uint32_t)k->max);
+	if (rc == 0)
+		rc = ad_parse_u32(&r->hi, dash + 1, (uint32_t)k->min,
+				  (uint32_t)k->max);
+	*dash = '-';
+	if (rc == 0 && r->lo > r->hi)
+		rc = AD_ERR_RANGE;
+	return rc;
+}
+
+static int set_uids(const struct key_def *k, struct ad_config *c,
+		    const char *v, char *msg, size_t msglen)
+{
+	struct ad_uid_range *r = NULL;
+	char **list = NULL;
+	size_t n = 0, i;
+	int rc = ad_split_list(&list, &n, v);
+
+	if (rc != 0) {
+		snprintf(msg, msglen, "bad list for '%s': %s", k->key,
+			 ad_strerror(rc));
+		return rc == AD_ERR_NOMEM ? rc : AD_ERR_CONFIG;
+	}
+	if (n > AD_SUBJECT_UIDS_MAX) {
+		snprintf(msg, msglen, "too many uid ranges in '%s' (at most %d; "
+				      "'%.64s' is number %d)", k->key,
+			 AD_SUBJECT_UIDS_MAX, list[AD_SUBJECT_UIDS_MAX],
+			 AD_SUBJECT_UIDS_MAX + 1);
+		rc = AD_ERR_CONFIG;
+	} else if (n > 0 && (r = calloc(n, sizeof(*r))) == NULL) {
+		rc = AD_ERR_NOMEM;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (uid_range_parse(&r[i], list[i], k) != 0) {
+			snprintf(msg, msglen, "bad uid range '%.64s' in '%s' (N "
+					      "or N-M, %llu..%llu, N <= M)",
+				 list[i], k->key, (unsigned long long)k->min,
+				 (unsigned long long)k->max);
+			rc = AD_ERR_CONFIG;
+		}
+	}
+	ad_strv_free(list);
+	if (rc != 0) {
+		free(r);
+		return rc;
+	}
+	free(c->subject_uids);
+	c->subject_uids = r;
+	c->n_subject_uids = n;
+	return 0;
+}
+
 static int set_number(const struct key_def *k, struct ad_config *c,
 		      const char *v, char *msg, size_t msglen)
 {
@@ -198,6 +269,8 @@ static int set_value(const struct key_def *k, struct ad_config *c,
 		return set_string(field, v);
 	case K_LIST:
 		return set_list(k, c, v, msg, msglen);
+	case K_UIDS:
+		return set_uids(k, c, v, msg, msglen);
 	case K_TEXT: /* checked once the file is read (config_notify.c) */
 		return set_string(field, v);
 	default:
@@ -406,5 +479,6 @@ void ad_config_free(struct ad_config *c)
 		ad_strv_free(c->subject_users);
 	if (c->subject_groups != NULL)
 		ad_strv_free(c->subject_groups);
+	free(c->subject_uids);
 	free(c);
 }

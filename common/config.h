@@ -8,6 +8,9 @@
  * [client] (the sudo plugin and PAM module, §2) and skips the keys of
  * [daemon] without looking at them; an unknown section name is an error in
  * both modes (a misspelt [subjects] must not turn AI accounts into humans).
+ * [subjects] uids holds at most AD_SUBJECT_UIDS_MAX ranges, each with
+ * 1 <= lo <= hi <= 4294967294: uid 0 (root) and (uid_t)-1 (the "unknown"
+ * uid callers pass) are never in a range.
  */
 #ifndef APPROVERD_CONFIG_H
 #define APPROVERD_CONFIG_H
@@ -26,6 +29,8 @@
 #define AD_CONFIG_FILE_MAX (1024 * 1024)
 #define AD_NOTIFY_TARGETS_MAX 16
 #define AD_URL_MAX 190 /* fits one config line (ini_lines.h) */
+#define AD_SUBJECT_UIDS_MAX 64 /* ranges in [subjects] uids */
+#define AD_SUBJECT_UID_MAX 4294967294u /* (uid_t)-1 is never listed */
 
 /* [notify NAME] (docs/NOTIFY.md, approverd.conf(5)). */
 enum ad_notify_format { AD_NOTIFY_JSON = 0, AD_NOTIFY_SLACK = 1 };
@@ -44,6 +49,11 @@ struct ad_notify_target {
 	uint64_t backoff;        /* seconds before retry 1, doubled (2) */
 	unsigned line;           /* of the [notify NAME] header */
 	unsigned seen;           /* keys given (parser bookkeeping) */
+};
+
+/* [subjects] uids: "N" (lo == hi) or "N-M", 1 <= lo <= hi. */
+struct ad_uid_range {
+	uint32_t lo, hi;
 };
 
 enum ad_config_flags {
@@ -79,6 +89,8 @@ struct ad_config {
 	size_t n_subject_users;
 	char **subject_groups;
 	size_t n_subject_groups;
+	struct ad_uid_range *subject_uids; /* file order; NULL when none */
+	size_t n_subject_uids;   /* <= AD_SUBJECT_UIDS_MAX */
 	/* [client] */
 	uint64_t client_wait;    /* seconds to wait for a decision (300) */
 	char *client_socket;     /* default: [daemon] socket */
@@ -113,10 +125,19 @@ int ad_url_check(const char *url, char *why, size_t whylen)
 	__attribute__((warn_unused_result));
 
 /*
- * 1 if user (uid, primary gid) is an AI subject: its name (or a listed
- * name's uid) is in [subjects] users, or it is a member of a group in
- * [subjects] groups (primary gid or getgrouplist). 0 if not. A negative
- * ad_err if the answer cannot be known (callers treat that as "AI subject").
+ * 1 if uid lies in a [subjects] uids range, 0 if not (c NULL, no ranges,
+ * uid 0 or (uid_t)-1). Pure: no name-service look-up.
+ */
+int ad_subject_uid_listed(const struct ad_config *c, uid_t uid)
+	__attribute__((warn_unused_result));
+
+/*
+ * 1 if user (uid, primary gid) is an AI subject: its uid is in a [subjects]
+ * uids range (decided first, without NSS), its name (or a listed name's
+ * uid) is in [subjects] users, or it is a member of a group in [subjects]
+ * groups (primary gid or getgrouplist). 0 if not. A negative ad_err if the
+ * answer cannot be known (callers treat that as "AI subject"). uid must be
+ * the user's real uid (kernel or NSS), or (uid_t)-1 when it has none.
  */
 int ad_subject_is_ai(const struct ad_config *c, const char *user, uid_t uid,
 		     gid_t gid) __attribute__((warn_unused_result));

@@ -5,7 +5,9 @@
  *  - A NULL/empty service or target is an error (fail closed), never "not
  *    an AI subject".
  *  - For switch-user services any AI candidate (real uid, PAM_RUSER, login
- *    uid) makes the request gated; a lookup error is an error.
+ *    uid) makes the request gated; a lookup error is an error. A kernel
+ *    uid candidate is judged with that uid too, and one without a passwd
+ *    entry that is AI (a [subjects] uids range) is an error, never skipped.
  *  - /proc bytes are parsed with hard caps; numbers only via num.h.
  *  - Malformed module arguments are AD_ERR_CONFIG naming the argument.
  *  - require= targets match by uid, not name (review R6); for a listed
@@ -649,15 +651,16 @@ static int name_uid(const char *name, uid_t *uid)
 	return 0;
 }
 
-/* 1 and the name and uid if user is an AI subject, 0 if not, <0 on error. */
-static int candidate(char **name, uid_t *uid, const char *user,
+/* 1 and the name and uid if user (from kernel uid kuid, or (uid_t)-1) is
+ * an AI subject, 0 if not, <0 on error. */
+static int candidate(char **name, uid_t *uid, const char *user, uid_t kuid,
 		     ad_subject_fn is_subject, void *arg)
 {
 	int rc;
 
 	if (user == NULL || *user == '\0')
 		return 0;
-	if ((rc = is_subject(arg, user)) <= 0)
+	if ((rc = is_subject(arg, user, kuid)) <= 0)
 		return rc;
 	if ((rc = name_uid(user, uid)) != 0)
 		return rc;
@@ -673,9 +676,15 @@ static int candidate_uid(char **name, uid_t *uid, uid_t cand,
 	if (cand == (uid_t)-1)
 		return 0;
 	user = uid_name(cand, &rc);
+	if (user == NULL && rc == AD_ERR_NOTFOUND) {
+		/* nameless: human unless its uid is listed, and then no
+		 * request can name it */
+		rc = is_subject(arg, NULL, cand);
+		return rc > 0 ? AD_ERR_NOTFOUND : rc;
+	}
 	if (user == NULL)
-		return rc == AD_ERR_NOTFOUND ? 0 : rc;
-	rc = candidate(name, uid, user, is_subject, arg);
+		return rc;
+	rc = candidate(name, uid, user, cand, is_subject, arg);
 	free(user);
 	return rc;
 }
@@ -693,10 +702,12 @@ int ad_pamreq_initiator(char **name, uid_t *uid, const struct ad_pam_items *it,
 	if (strnlen(it->user, AD_PAM_NAME_MAX + 1) > AD_PAM_NAME_MAX)
 		return AD_ERR_TOOBIG;
 	if (it->kind == AD_PAM_KIND_LOGIN)
-		return candidate(name, uid, it->user, is_subject, arg);
+		return candidate(name, uid, it->user, (uid_t)-1, is_subject,
+				 arg);
 	rc = candidate_uid(name, uid, it->ruid, is_subject, arg);
 	if (rc == 0)
-		rc = candidate(name, uid, it->ruser, is_subject, arg);
+		rc = candidate(name, uid, it->ruser, (uid_t)-1, is_subject,
+			       arg);
 	/* the login uid of a session started by the real uid itself was
 	 * judged above (same uid, so the same name and answer) */
 	if (rc == 0 && it->loginuid != it->ruid)

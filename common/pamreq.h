@@ -106,14 +106,21 @@ struct ad_pam_items {
 	enum ad_pam_kind kind;/* resolved (SWITCH or LOGIN) */
 };
 
-/* Is user an AI subject? 1 yes, 0 no, negative ad_err on failure. */
-typedef int (*ad_subject_fn)(void *arg, const char *user);
+/*
+ * Is this candidate an AI subject? 1 yes, 0 no, negative ad_err on failure.
+ * user: its name, or NULL for a kernel uid that has no passwd entry (it can
+ * still lie in a [subjects] uids range). uid: the kernel uid the candidate
+ * came from (real uid, login uid), or (uid_t)-1 for a candidate given by
+ * name (PAM_USER, PAM_RUSER).
+ */
+typedef int (*ad_subject_fn)(void *arg, const char *user, uid_t uid);
 
 /*
  * Find the AI initiator. Returns 1 and a malloc'ed *name (+ *uid) when one
  * of the candidates is an AI subject, 0 when none is (the caller returns
- * PAM_IGNORE), or a negative ad_err (NULL/empty target or service: the
- * caller fails closed). *name is zeroed on entry.
+ * PAM_IGNORE), or a negative ad_err (NULL/empty target or service, or an AI
+ * uid without a passwd entry, which no request can name: the caller fails
+ * closed). *name is zeroed on entry.
  */
 int ad_pamreq_initiator(char **name, uid_t *uid, const struct ad_pam_items *it,
 			ad_subject_fn is_subject, void *arg)

@@ -1,13 +1,16 @@
 /*
  * subject.c — is a user an AI subject ([subjects] of approverd.conf)?
  *
- * Invariants (DESIGN.md §3, §4.2, §4.3): a user is an AI subject if its name
- * is listed, if its primary gid or any supplementary group is a listed group,
- * or if a listed name resolves to the same uid (an alias cannot hide an AI
- * account). A process holding a listed group's gid at run time is an AI
- * subject whatever /etc/group says (R7). When NSS fails the answer is an
- * error (is_ai) or 1 (gids_ai), never "human": callers then treat the user
- * as an AI subject (fail closed).
+ * Invariants (DESIGN.md §3, §4.2, §4.3): a user is an AI subject if its uid
+ * lies in a listed uid range, if its name is listed, if its primary gid or
+ * any supplementary group is a listed group, or if a listed name resolves to
+ * the same uid (an alias cannot hide an AI account). The uid ranges are
+ * checked first and need no NSS: a user in a range is AI even while NSS is
+ * down. Ranges never hold uid 0 or (uid_t)-1 (config.h), so a caller that
+ * passes (uid_t)-1 for "no such user" matches none. A process holding a
+ * listed group's gid at run time is an AI subject whatever /etc/group says
+ * (R7). When NSS fails the answer is an error (is_ai) or 1 (gids_ai), never
+ * "human": callers then treat the user as an AI subject (fail closed).
  *
  * One decision resolves each listed group's gid and each listed user's uid
  * at most once, and only when first needed (struct ad_subject_memo), and
@@ -15,12 +18,27 @@
  * and the order in which errors surface are those of looking everything up
  * afresh, without the repeated look-ups. Nothing outlives the decision.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "error.h"
 #include "nss.h"
+
+_Static_assert(sizeof(uid_t) == sizeof(uint32_t), "uid_t is 32 bits");
+
+int ad_subject_uid_listed(const struct ad_config *c, uid_t uid)
+{
+	const uint32_t u = (uint32_t)uid;
+
+	if (c == NULL || c->subject_uids == NULL)
+		return 0;
+	for (size_t i = 0; i < c->n_subject_uids; i++)
+		if (c->subject_uids[i].lo <= u && u <= c->subject_uids[i].hi)
+			return 1;
+	return 0;
+}
 
 int ad_subject_memo_init(struct ad_subject_memo *m, const struct ad_config *c)
 {
@@ -132,6 +150,8 @@ int ad_subject_memo_is_ai(struct ad_subject_memo *m, const char *user,
 	if (m == NULL || m->cfg == NULL || user == NULL || user[0] == '\0')
 		return AD_ERR_INVALID;
 	c = m->cfg;
+	if (ad_subject_uid_listed(c, uid))
+		return 1;
 	for (size_t i = 0; i < c->n_subject_users; i++)
 		if (strcmp(c->subject_users[i], user) == 0)
 			return 1;

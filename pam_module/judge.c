@@ -11,7 +11,9 @@
  *    unreadable) returns a failure code.
  *  - Switch-user services: the caller (real uid) is also an AI subject when
  *    the process holds a [subjects] group's gid (getgroups() + getgid()),
- *    whatever /etc/group says (R7).
+ *    whatever /etc/group says (R7), or when its kernel uid lies in a
+ *    [subjects] uids range; a caller without a passwd entry that is AI by
+ *    either test is refused (no request can name it), never ignored.
  *  - One decision looks each [subjects] name up at most once (struct
  *    ad_subject_memo) and judges each candidate name once; errors are
  *    remembered with the answer, so they still refuse.
@@ -69,13 +71,33 @@ static int judge_user(struct pam_ctx *x, const char *user)
 	return e;
 }
 
-/* The answer depends on the name only, so a candidate named again (su:
- * PAM_RUSER and the login uid are usually the real uid's user) reuses it. */
-static int is_subject(void *arg, const char *user)
+/* A kernel uid without a passwd entry: AI only by the gids the caller
+ * holds (R7; a switch-user caller's own uid), as a named one would be. */
+static int judge_nameless(struct pam_ctx *x, uid_t uid)
+{
+	int e;
+
+	if (x->it.kind != AD_PAM_KIND_SWITCH || uid != getuid())
+		return 0;
+	if (x->subj.cfg == NULL &&
+	    (e = ad_subject_memo_init(&x->subj, x->cfg)) != 0)
+		return e;
+	return caller_gids_ai(x);
+}
+
+/* A kernel uid in a [subjects] uids range is AI whatever its name says
+ * (and when it has none). Otherwise the answer depends on the name only, so
+ * a candidate named again (su: PAM_RUSER and the login uid are usually the
+ * real uid's user) reuses it. */
+static int is_subject(void *arg, const char *user, uid_t uid)
 {
 	struct pam_ctx *x = arg;
 	int rc;
 
+	if (ad_subject_uid_listed(x->cfg, uid))
+		return 1;
+	if (user == NULL)
+		return judge_nameless(x, uid);
 	if (x->subj_user != NULL && strcmp(x->subj_user, user) == 0)
 		return x->subj_rc;
 	rc = judge_user(x, user);

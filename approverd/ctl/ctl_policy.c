@@ -146,10 +146,11 @@ static int policy_check(const char *config)
 		return rc;
 	warned = warn_missing_keys(c, p);
 	warned += warn_blocking_rules(p);
-	if (c->n_subject_users == 0 && c->n_subject_groups == 0) {
+	if (c->n_subject_users == 0 && c->n_subject_groups == 0 &&
+	    c->n_subject_uids == 0) {
 		fprintf(stderr, "approverctl: warning: %s: [subjects] names no "
-				"users or groups: approverd holds nothing\n",
-			c->path);
+				"users, groups or uids: approverd holds "
+				"nothing\n", c->path);
 		warned++;
 	}
 	printf("%s: ok\n%s: ok (%zu role(s), %zu rule(s) and [default])%s\n",

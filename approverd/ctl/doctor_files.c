@@ -46,8 +46,9 @@ void doc_check_config(struct doc *d)
 		return;
 	}
 	doc_report(d, DOC_OK, "config", NULL, "%s: valid; %zu AI user(s), %zu "
-		   "AI group(s)", d->config_path, d->cfg->n_subject_users,
-		   d->cfg->n_subject_groups);
+		   "AI group(s), %zu AI uid range(s)", d->config_path,
+		   d->cfg->n_subject_users, d->cfg->n_subject_groups,
+		   d->cfg->n_subject_uids);
 	find_daemon_user(d);
 	err[0] = '\0';
 	if (ad_policy_load(&d->pol, d->cfg->policy, err, sizeof(err)) != 0) {

@@ -11,27 +11,26 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "doctor.h"
 #include "error.h"
+#include "nss.h"
 
 #define KEY_FIX "make it a regular file: chown root:root, chmod 0644"
 
+/* As the daemon judges a key's human (runtime.c): by name and NSS uid; an
+ * NSS error is "unknown" (<0), never "no such user". */
 int doc_user_is_ai(const struct doc *d, const char *user)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
+	uid_t uid;
+	gid_t gid;
+	int rc = ad_nss_user(user, &uid, &gid);
 
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
-		uid = pw.pw_uid;
-		gid = pw.pw_gid;
-	}
+	if (rc < 0)
+		return rc;
 	return ad_subject_is_ai(d->cfg, user, uid, gid);
 }
 

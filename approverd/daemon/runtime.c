@@ -5,9 +5,10 @@
  * Invariants (DESIGN.md §4.4, §4.7): every file is trust-checked by its
  * loader; any error fails the whole load; a key whose human (`user=`) is an
  * AI subject — or whose status cannot be determined — is refused with a
- * message naming the key file, so an AI account can never approve.
+ * message naming the key file, so an AI account can never approve. The
+ * human is judged with its NSS uid (so [subjects] uids ranges apply); an
+ * NSS error is "unknown status", never "no such user".
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "keys.h"
+#include "nss.h"
 #include "policy.h"
 #include "runtime.h"
 #include "safefile.h"
@@ -45,10 +47,13 @@ static int check_key_users(struct runtime *rt, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < ad_keyring_count(rt->ring); i++) {
 		const struct ad_pubkey *k = ad_keyring_get(rt->ring, i);
-		struct passwd *pw = getpwnam(k->user);
-		int ai = ad_subject_is_ai(rt->cfg, k->user,
-					  pw ? pw->pw_uid : (uid_t)-1,
-					  pw ? pw->pw_gid : (gid_t)-1);
+		uid_t uid;
+		gid_t gid;
+		/* no such user: uid and gid stay -1 (in no range) */
+		int ai = ad_nss_user(k->user, &uid, &gid);
+
+		if (ai >= 0)
+			ai = ad_subject_is_ai(rt->cfg, k->user, uid, gid);
 		if (ai != 0) {
 			snprintf(err, errlen, "%s/%s.pub: user '%s' is %s; an AI "
 				 "account may never approve (remove the key or "

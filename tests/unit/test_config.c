@@ -65,6 +65,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->n_subject_users, 0);
 	assert_null(c->subject_users[0]);
 	assert_int_equal(c->n_subject_groups, 0);
+	assert_int_equal(c->n_subject_uids, 0);
 	assert_int_equal(c->client_wait, 300);
 	assert_string_equal(c->client_socket, c->socket);
 	ad_config_free(c);
@@ -89,6 +90,7 @@ static const char every_key[] =
 	"[subjects]\n"
 	"users = ai-deploy, ai-ops\n"
 	"groups = ai-agents\n"
+	"uids = 60000-60999\n"
 	"[client]\n"
 	"wait = 0\n"
 	"socket = /tmp/b.sock\n";
@@ -116,6 +118,9 @@ static void test_every_key(void **state)
 	assert_string_equal(c->subject_users[1], "ai-ops");
 	assert_int_equal(c->n_subject_groups, 1);
 	assert_string_equal(c->subject_groups[0], "ai-agents");
+	assert_int_equal(c->n_subject_uids, 1);
+	assert_int_equal(c->subject_uids[0].lo, 60000);
+	assert_int_equal(c->subject_uids[0].hi, 60999);
 	assert_int_equal(c->client_wait, 0);
 	assert_string_equal(c->client_socket, "/tmp/b.sock");
 	ad_config_free(c);
@@ -289,6 +294,153 @@ static void test_subject_is_ai(void **state)
 	ad_config_free(g);
 }
 
+/* [subjects] uids: what is stored, in both modes. */
+static void test_uids_valid(void **state)
+{
+	struct ad_config *c;
+
+	(void)state;
+	for (int flags = AD_CONFIG_FULL; flags <= AD_CONFIG_CLIENT; flags++) {
+		c = parse_ok("[subjects]\nuids = 60000-60999, 70000\n", flags);
+		assert_int_equal(c->n_subject_uids, 2);
+		assert_int_equal(c->subject_uids[0].lo, 60000);
+		assert_int_equal(c->subject_uids[0].hi, 60999);
+		assert_int_equal(c->subject_uids[1].lo, 70000);
+		assert_int_equal(c->subject_uids[1].hi, 70000);
+		assert_int_equal(c->n_subject_users, 0);
+		assert_int_equal(c->n_subject_groups, 0);
+		ad_config_free(c);
+	}
+	c = parse_ok("[subjects]\nuids = 1-4294967294\n", AD_CONFIG_FULL);
+	assert_int_equal(c->n_subject_uids, 1);
+	assert_int_equal(c->subject_uids[0].lo, 1);
+	assert_int_equal(c->subject_uids[0].hi, 4294967294u);
+	ad_config_free(c);
+	/* empty: no ranges, like an empty users = */
+	c = parse_ok("[subjects]\nuids =\nusers =\n", AD_CONFIG_FULL);
+	assert_int_equal(c->n_subject_uids, 0);
+	ad_config_free(c);
+	c = parse_ok("# none\n", AD_CONFIG_CLIENT);
+	assert_int_equal(c->n_subject_uids, 0);
+	assert_null(c->subject_uids);
+	ad_config_free(c);
+	/* separators as for users: commas and spaces, empty items vanish;
+	 * file order kept, overlaps and leading zeros allowed */
+	c = parse_ok("[subjects]\nuids = ,, 5-6 ,,7   0010-0012,5 ,\n",
+		     AD_CONFIG_CLIENT);
+	assert_int_equal(c->n_subject_uids, 4);
+	assert_int_equal(c->subject_uids[0].lo, 5);
+	assert_int_equal(c->subject_uids[0].hi, 6);
+	assert_int_equal(c->subject_uids[1].lo, 7);
+	assert_int_equal(c->subject_uids[1].hi, 7);
+	assert_int_equal(c->subject_uids[2].lo, 10);
+	assert_int_equal(c->subject_uids[2].hi, 12);
+	assert_int_equal(c->subject_uids[3].lo, 5);
+	assert_int_equal(c->subject_uids[3].hi, 5);
+	ad_config_free(c);
+	/* with users and groups, and [daemon] skipped in client mode */
+	c = parse_ok("[daemon]\nbogus = 1\n[subjects]\nusers = ai-a\n"
+		     "uids = 100\ngroups = g\n", AD_CONFIG_CLIENT);
+	assert_int_equal(c->n_subject_uids, 1);
+	assert_int_equal(c->n_subject_users, 1);
+	assert_int_equal(c->n_subject_groups, 1);
+	ad_config_free(c);
+}
+
+/* n comma-separated uids 1..n after "uids = ". */
+static void uid_list(char *out, size_t len, int n)
+{
+	size_t k = (size_t)snprintf(out, len, "[subjects]\nuids = ");
+
+	for (int i = 1; i <= n && k < len; i++)
+		k += (size_t)snprintf(out + k, len - k, "%s%d", i > 1 ? "," : "",
+				      i);
+	snprintf(out + k, len - k, "\n");
+}
+
+static void test_uids_errors(void **state)
+{
+	static const char *const bad[] = {
+		"0", "4294967295", "70-60", "-5", "5-", "a", "5--6", "1-2-3",
+		"0-5", "5-4294967295", "-", "1e3", "+5", "0x10", "99999999999",
+		"18446744073709551617", "5-a", "a-5", "\xc2\xb5"};
+	char text[400], want[200];
+	struct ad_config *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int flags = AD_CONFIG_FULL; flags <= AD_CONFIG_CLIENT;
+		     flags++) {
+			snprintf(text, sizeof(text), "[subjects]\nusers = a\n"
+				 "uids = 100, %s, 200\n", bad[i]);
+			snprintf(want, sizeof(want), "c.conf:3: bad uid range "
+				 "'%s' in 'uids' (N or N-M, 1..4294967294, N "
+				 "<= M)", bad[i]);
+			parse_fails(text, flags, want);
+		}
+	}
+	/* spaces inside an item split it: "-" is then the bad item */
+	parse_fails("[subjects]\nuids = 60 - 70\n", AD_CONFIG_CLIENT,
+		    "c.conf:2: bad uid range '-' in 'uids'");
+	/* a tab or other control byte is refused before any splitting */
+	parse_fails("[subjects]\nuids = 5\t6\n", AD_CONFIG_FULL,
+		    "c.conf:2: control character in the value of 'uids'");
+	/* 64 items pass, 65 do not (the 65th named) */
+	uid_list(text, sizeof(text), 64);
+	c = parse_ok(text, AD_CONFIG_CLIENT);
+	assert_int_equal(c->n_subject_uids, 64);
+	assert_int_equal(c->subject_uids[63].lo, 64);
+	ad_config_free(c);
+	uid_list(text, sizeof(text), 65);
+	parse_fails(text, AD_CONFIG_FULL, "c.conf:2: too many uid ranges in "
+					  "'uids' (at most 64; '65' is number "
+					  "65)");
+	parse_fails(text, AD_CONFIG_CLIENT, "too many uid ranges in 'uids'");
+	/* a duplicate key, even an empty one */
+	parse_fails("[subjects]\nuids = 5\nusers = a\nuids =\n", AD_CONFIG_FULL,
+		    "c.conf:4: duplicate key 'uids' in [subjects] (first at "
+		    "line 2)");
+	parse_fails("[subjects]\nuids =\nuids = 5\n", AD_CONFIG_CLIENT,
+		    "c.conf:3: duplicate key 'uids' in [subjects]");
+	/* uids belongs to [subjects] only */
+	parse_fails("[client]\nuids = 5\n", AD_CONFIG_CLIENT,
+		    "c.conf:2: unknown key 'uids' in [client]");
+}
+
+/* Ranges decide without NSS: a name that does not exist is still AI by
+ * uid; bounds are inclusive; 0 and (uid_t)-1 are never in a range. */
+static void test_uids_subject(void **state)
+{
+	struct ad_config *c = parse_ok("[subjects]\nuids = 60000-60999, "
+				       "70000, 4294967294\n", AD_CONFIG_CLIENT);
+	struct ad_config *all = parse_ok("[subjects]\nuids = 1-4294967294\n",
+					 AD_CONFIG_FULL);
+	static const struct {
+		uid_t uid;
+		int ai;
+	} v[] = {{59999, 0}, {60000, 1}, {60500, 1}, {60999, 1}, {61000, 0},
+		 {69999, 0}, {70000, 1}, {70001, 0}, {0, 0}, {1, 0},
+		 {4294967293u, 0}, {4294967294u, 1}, {(uid_t)-1, 0}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(ad_subject_uid_listed(c, v[i].uid), v[i].ai);
+		assert_int_equal(ad_subject_is_ai(c, "no-such-user-u7",
+						  v[i].uid, 4243), v[i].ai);
+	}
+	assert_int_equal(ad_subject_uid_listed(all, 1), 1);
+	assert_int_equal(ad_subject_uid_listed(all, 0), 0);
+	assert_int_equal(ad_subject_uid_listed(all, (uid_t)-1), 0);
+	assert_int_equal(ad_subject_is_ai(all, "root", 0, 0), 0);
+	assert_int_equal(ad_subject_is_ai(all, "no-such-user-u7", (uid_t)-1,
+					  (gid_t)-1), 0);
+	assert_int_equal(ad_subject_uid_listed(NULL, 60000), 0);
+	/* the argument checks still come first */
+	assert_true(ad_subject_is_ai(c, "", 60000, 1) < 0);
+	ad_config_free(c);
+	ad_config_free(all);
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
@@ -353,6 +505,9 @@ int main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_subject_is_ai),
+		cmocka_unit_test(test_uids_valid),
+		cmocka_unit_test(test_uids_errors),
+		cmocka_unit_test(test_uids_subject),
 		cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

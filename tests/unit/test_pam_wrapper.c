@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -817,19 +818,85 @@ static void test_pamreq_require_uid(void **state)
 	ad_pam_args_free(&a);
 }
 
-static int only_daemon_is_ai(void *arg, const char *user)
+static int only_daemon_is_ai(void *arg, const char *user, uid_t uid)
 {
 	(void)arg;
+	(void)uid;
+	if (user == NULL)
+		return 0;
 	if (strcmp(user, "broken") == 0)
 		return -4; /* NSS failure */
 	return strcmp(user, HUMAN) == 0;
 }
 
-static int counting_none_ai(void *arg, const char *user)
+static int counting_none_ai(void *arg, const char *user, uid_t uid)
 {
 	(void)user;
+	(void)uid;
 	++*(int *)arg;
 	return 0;
+}
+
+/* A uid with no passwd entry on any test system. */
+#define NAMELESS ((uid_t)3999999937u)
+
+/* AI by the kernel uid alone, as a [subjects] uids range makes it; records
+ * what the candidates handed over. */
+struct seen_uids {
+	int n, nameless;
+	uid_t uid[4];
+};
+static int uid_is_ai(void *arg, const char *user, uid_t uid)
+{
+	struct seen_uids *s = arg;
+
+	if (s->n < 4)
+		s->uid[s->n++] = uid;
+	s->nameless += user == NULL;
+	return uid == NAMELESS || uid == 1;
+}
+
+/* The kernel uid reaches the judge; a nameless uid is judged by it and,
+ * when AI, refused (no request can name it), never ignored. */
+static void test_pamreq_initiator_uids(void **state)
+{
+	struct ad_pam_items it = {.service = "su", .user = "root",
+				  .kind = AD_PAM_KIND_SWITCH, .ruid = NAMELESS,
+				  .loginuid = (uid_t)-1};
+	struct seen_uids s = {0};
+	char *name = NULL;
+	uid_t uid;
+	int calls = 0;
+
+	(void)state;
+	assert_null(getpwuid(NAMELESS));
+	assert_true(ad_pamreq_initiator(&name, &uid, &it, uid_is_ai, &s) < 0);
+	assert_null(name);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.nameless, 1);
+	assert_int_equal(s.uid[0], NAMELESS);
+	/* the same nameless caller, judged human: ignored as before */
+	assert_int_equal(ad_pamreq_initiator(&name, &uid, &it,
+					     counting_none_ai, &calls), 0);
+	assert_int_equal(calls, 1);
+	/* a named real uid: its name and its kernel uid */
+	memset(&s, 0, sizeof(s));
+	it.ruid = 1;
+	assert_int_equal(ad_pamreq_initiator(&name, &uid, &it, uid_is_ai, &s),
+			 1);
+	assert_string_equal(name, HUMAN);
+	assert_int_equal(uid, 1);
+	assert_int_equal(s.uid[0], 1);
+	assert_int_equal(s.nameless, 0);
+	free(name);
+	/* a candidate given by name (login: PAM_USER) has no kernel uid */
+	memset(&s, 0, sizeof(s));
+	it.kind = AD_PAM_KIND_LOGIN;
+	it.user = HUMAN;
+	assert_int_equal(ad_pamreq_initiator(&name, &uid, &it, uid_is_ai, &s),
+			 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.uid[0], (uid_t)-1);
 }
 
 static void test_pamreq_initiator(void **state)
@@ -1058,6 +1125,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pamreq_args),
 		cmocka_unit_test(test_pamreq_require_uid),
 		cmocka_unit_test(test_pamreq_initiator),
+		cmocka_unit_test(test_pamreq_initiator_uids),
 		cmocka_unit_test(test_pamreq_build),
 #if NOMEM_INJECTION
 		cmocka_unit_test(test_pamreq_nomem),

@@ -305,6 +305,61 @@ static void test_users_resolved_once(void **state)
 	ad_subject_memo_free(&m);
 }
 
+/* [subjects] uids: a uid in a range is AI before, and without, any NSS
+ * call, even with users and groups listed (one of them broken); outside
+ * every range the other tests decide as before. */
+static void test_uid_ranges_no_nss(void **state)
+{
+	struct ad_uid_range r[] = {{60000, 60999}, {70000, 70000}};
+	char *users[] = {PW_BROKEN, NULL};
+	char *groups[] = {GR_BROKEN, NULL};
+	static const struct {
+		uid_t uid;
+		int ai;
+	} v[] = {{59999, 0}, {60000, 1}, {60001, 1}, {60999, 1}, {61000, 0},
+		 {69999, 0}, {70000, 1}, {70001, 0}, {0, 0}, {(uid_t)-1, 0}};
+	struct ad_subject_memo m;
+	struct ad_config c;
+
+	(void)state;
+	cfg_set(&c, NULL, 0, NULL, 0);
+	c.subject_uids = r;
+	c.n_subject_uids = 2;
+	memset(&calls, 0, sizeof(calls));
+	assert_int_equal(ad_subject_memo_init(&m, &c), 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		/* "ghost" is not in the fake passwd: no look-up is made */
+		assert_int_equal(ad_subject_memo_is_ai(&m, "ghost", v[i].uid,
+						       2101), v[i].ai);
+		assert_int_equal(ad_subject_is_ai(&c, "ghost", v[i].uid, 2101),
+				 v[i].ai);
+		assert_int_equal(ad_subject_uid_listed(&c, v[i].uid), v[i].ai);
+	}
+	assert_int_equal(calls.pw + calls.gr + calls.gl, 0);
+	ad_subject_memo_free(&m);
+	/* users and groups whose look-ups fail: a uid in a range is still
+	 * AI at once (no call), one outside reaches them and fails closed */
+	cfg_set(&c, users, 1, groups, 1);
+	c.subject_uids = r;
+	c.n_subject_uids = 2;
+	memset(&calls, 0, sizeof(calls));
+	assert_int_equal(ad_subject_memo_init(&m, &c), 0);
+	assert_int_equal(ad_subject_memo_is_ai(&m, "alice", 60999, 2101), 1);
+	assert_int_equal(calls.pw + calls.gr + calls.gl, 0);
+	assert_true(ad_subject_memo_is_ai(&m, "alice", 2101, 2101) < 0);
+	assert_int_equal(calls.gr, 1);
+	ad_subject_memo_free(&m);
+	/* held gids are not uids: a range changes nothing there */
+	cfg_set(&c, NULL, 0, NULL, 0);
+	c.subject_uids = r;
+	c.n_subject_uids = 2;
+	{
+		gid_t held[] = {60000, 70000};
+
+		assert_int_equal(ad_subject_gids_ai(&c, held, 2), 0);
+	}
+}
+
 /* A memo that could not be set up answers "AI" (fail closed). */
 static void test_memo_unset_is_ai(void **state)
 {
@@ -480,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_group_error_fails_closed),
 	    cmocka_unit_test(test_grouplist_once_and_error),
 	    cmocka_unit_test(test_users_resolved_once),
+	    cmocka_unit_test(test_uid_ranges_no_nss),
 	    cmocka_unit_test(test_memo_unset_is_ai),
 	    cmocka_unit_test(test_memo_equals_plain_lookups),
 	    cmocka_unit_test(test_require_no_lookup),
