@@ -9,6 +9,7 @@
 #include "coreload.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +30,17 @@ static int core_path(char *path, size_t pathlen, const void *anchor,
 {
 	char dir[PATH_MAX], real[PATH_MAX];
 	Dl_info info;
-	const char *slash;
+	const char *slash = NULL;
 	size_t len;
 	int n;
 
-	if (dladdr(anchor, &info) == 0 || info.dli_fname == NULL ||
-	    info.dli_fname[0] != '/' ||
-	    (slash = strrchr(info.dli_fname, '/')) == NULL) {
+	/* the last '/', by hand: one libc import less for every front
+	 * (each costs its host a symbol look-up at load time) */
+	if (dladdr(anchor, &info) != 0 && info.dli_fname != NULL)
+		for (const char *p = info.dli_fname; *p != '\0'; p++)
+			if (*p == '/')
+				slash = p;
+	if (slash == NULL || info.dli_fname[0] != '/') {
 		snprintf(why, whylen, "%s: cannot find the directory of the "
 			 "loaded module (dladdr)", name);
 		return AD_ERR_NOTFOUND;
@@ -66,7 +71,7 @@ static int same_file(int fd, const char *path)
 {
 	struct stat a, b;
 
-	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	return fstat(fd, &a) == 0 && fstatat(AT_FDCWD, path, &b, 0) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 

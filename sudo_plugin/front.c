@@ -1,19 +1,22 @@
 /*
- * front.c — the human fast path of sudo_approverd.so. It needs only libc
- * and libinih; the full approval and audit plugins (libsodium, jansson,
- * the daemon client) live in sudo_approverd_core.so, loaded from the
- * front's own directory (common/coreload.h) for callers that are not
- * shown to be human.
+ * front.c — the human fast path of sudo_approverd.so. It needs only libc:
+ * approverd.conf is read through the trusted-file rules and nano_conf.h's
+ * reader, not libinih; the full approval and audit plugins (libsodium,
+ * jansson, inih, the daemon client) live in sudo_approverd_core.so, loaded
+ * from the front's own directory (common/coreload.h) for callers that are
+ * not shown to be human.
  *
  * Invariants (DESIGN.md §3, §4.2, §4.3):
  *  - open() returns 1, or -1 for an API mismatch or a malformed plugin
  *    option; never 0 (sudo would silently drop the plugin).
  *  - check() returns 1 without the core only when the config loaded and
  *    sudo_who() (the code the core uses too) found no AI subject. Every
- *    other caller (AI subject, NSS error, config unreadable or broken,
- *    incomplete user_info) is handed to the core's approval plugin, which
+ *    other caller (AI subject, NSS error, config unreadable, broken or not
+ *    understood whole by ad_nano_parse, incomplete user_info) is handed to
+ *    the core's approval plugin, which reads the file with config.c and
  *    decides exactly as it would alone; it gets the arguments sudo gave
  *    this open() (sudo keeps them valid until close()).
+ *  - With [subjects] uids alone, sudo_who() makes no name-service look-up.
  *  - Core missing, untrusted, unloadable or of another version: that
  *    caller is refused (0) with the core's path and the reason, on sudo's
  *    stderr, in errstr and in syslog.
@@ -25,10 +28,14 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <unistd.h>
+
 #include "config.h"
 #include "coreload.h"
 #include "error.h"
+#include "nano_conf.h"
 #include "plugin.h"
+#include "safefile.h"
 #include "text.h"
 
 #define WHY_MAX 512
@@ -52,14 +59,35 @@ static struct {
 /* Loaded once, kept for the life of sudo (the audit close may need it). */
 static const struct ad_sudo_core *core;
 
+/* The config as config.c would read it in client mode ([subjects] only),
+ * or NULL: unreadable, untrusted, not understood whole, host name unusable
+ * as host_id, out of memory. The core then reads it and reports. */
+static struct ad_config *front_config(const char *path)
+{
+	char why[AD_WHY_MAX], host[256];
+	struct ad_nano_conf nc;
+	struct ad_config *cfg = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (ad_safe_read(&text, &len, path, &ad_trust_root,
+	                 AD_CONFIG_FILE_MAX, why) != 0)
+		return NULL;
+	host[sizeof(host) - 1] = '\0';
+	if (ad_nano_parse(&nc, text, len) &&
+	    gethostname(host, sizeof(host) - 1) == 0 && ad_nano_host_ok(host) &&
+	    ad_nano_config(&cfg, &nc, text) != 0)
+		cfg = NULL;
+	free(text);
+	return cfg;
+}
+
 int front_open(unsigned int version, sudo_conv_t conversation,
                sudo_printf_t sudo_plugin_printf, char *const settings[],
                char *const user_info[], int submit_optind,
                char *const submit_argv[], char *const submit_envp[],
                char *const plugin_options[], const char **errstr)
 {
-	char err[WHY_MAX];
-
 	front_close();
 	say_set_printf(sudo_plugin_printf);
 	fs.version = version;
@@ -76,9 +104,7 @@ int front_open(unsigned int version, sudo_conv_t conversation,
 		return -1;
 	/* On failure the core reloads it and reports (root passes, others
 	 * are refused); the front only needs to know it is not a human. */
-	if (ad_config_load(&fs.cfg, fs.config, AD_CONFIG_CLIENT, err,
-	                   sizeof(err)) != 0)
-		fs.cfg = NULL;
+	fs.cfg = front_config(fs.config);
 	return 1;
 }
 

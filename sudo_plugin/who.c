@@ -7,7 +7,8 @@
  * only when sudo named the user, uid and gid, the name, uid, primary and
  * supplementary groups (NSS) and every gid the process holds (user_info
  * gid= and groups=, R7) miss [subjects]; an NSS error or a malformed or
- * oversized gid list counts as AI (fail closed). Each [subjects] look-up
+ * oversized gid list counts as AI (fail closed) when [subjects] lists
+ * groups (without groups no held gid can make anyone AI). Each [subjects] look-up
  * is made at most once per decision (struct ad_subject_memo): the group's
  * gid serves both the NSS-membership and the held-gid test.
  * sudo_open_args() holds the checks both open()s make (API major version,
@@ -106,7 +107,8 @@ static int gids_parse(gid_t *v, size_t n, size_t *k, const char *p)
 }
 
 /* The gids the process holds (user_info gid= and groups=) against the
- * [subjects] groups: 1 AI or unknown (malformed, oversized), 0 not. */
+ * [subjects] groups: 1 AI or unknown (malformed, oversized), 0 not (also
+ * when no group is listed: then the list is not even read). */
 static int sudo_gids_ai(struct ad_subject_memo *m, char *const user_info[],
                         gid_t gid)
 {
@@ -115,6 +117,9 @@ static int sudo_gids_ai(struct ad_subject_memo *m, char *const user_info[],
 	size_t n = 1, k = 0;
 	int rc = 1;
 
+	/* no [subjects] groups: no held gid can match, whatever the list */
+	if (m->cfg->n_subject_groups == 0)
+		return 0;
 	for (const char *q = p; q != NULL && *q != '\0'; q++)
 		n += *q == ',';
 	if (n > GIDS_MAX || (v = calloc(n + 1, sizeof(*v))) == NULL)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t_sudo_core.sh — sudo_approverd.so is a front (human fast path, libc +
-# libinih) that loads sudo_approverd_core.so from its own directory only
+# nano_conf.c) that loads sudo_approverd_core.so from its own directory only
 # for callers it cannot show to be human: exported symbols and libraries of
 # both; a human never needs the core; an AI subject is refused with a clear
 # message when the core is missing, world-writable, group-writable, not
@@ -17,7 +17,7 @@ ns_must "core built" test -f "$CORE_SRC"
 tap_exports "$SO" "approverd_approval approverd_audit " \
 	"front exports only the two plugin structs"
 tap_exports "$CORE_SRC" "approverd_sudo_core " "core exports only approverd_sudo_core"
-tap_needed "$SO" "libc.so.6 libinih.so.1 " "front needs only libc and libinih"
+tap_needed "$SO" "libc.so.6 " "front needs only libc"
 tap_like "$(readelf -d "$CORE_SRC")" "libsodium" "core links libsodium"
 
 ns_must users ns_users

@@ -1,0 +1,362 @@
+/*
+ * nano_conf.c — see nano_conf.h. A line-by-line reader of a strict subset
+ * of the INI that config.c reads through libinih and ini_lines.c:
+ *
+ *   blank line          only spaces/tabs
+ *   comment             '#' or ';' first on the line, then printable ASCII
+ *   [daemon] [subjects] [client] [notify NAME]   nothing before or after
+ *   key = value         key [a-z_]+ at column 0, spaces around '=', value
+ *                       printable ASCII without '#' and ';'
+ *
+ * Each line may end in "\r\n" and holds at most AD_INI_LINE_MAX bytes, as
+ * in ini_lines.c. Keys are judged as config.c does in client mode:
+ * [subjects] users, groups (names as config.c's name_ok) and uids;
+ * [client] wait and socket;
+ * [daemon] socket (every other [daemon] key and every [notify] key is
+ * skipped by the full reader too). Any doubt: 0.
+ */
+#include "nano_conf.h"
+
+#include <stdlib.h>
+
+#include "config.h"
+#include "error.h"
+#include "ini_lines.h"
+#include "text.h"
+
+enum nsec { N_NONE, N_DAEMON, N_SUBJECTS, N_CLIENT, N_SKIP };
+enum nseen { S_UIDS, S_USERS, S_GROUPS, S_WAIT, S_CSOCK, S_DSOCK, S_N };
+
+#define NANO_UID_MAX 4294967294u
+#define NANO_WAIT_MAX 86400u
+
+static int is_print(char ch)
+{
+	return ch >= 0x20 && ch <= 0x7e;
+}
+
+static int is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* s[0..n) equals the NUL-terminated word w. */
+static int word_is(const char *s, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n && w[i] != '\0'; i++)
+		if (s[i] != w[i])
+			return 0;
+	return i == n && w[i] == '\0';
+}
+
+/* Decimal digits s[0..n) (1..10 of them) into *v; 0 if not that. */
+static int digits(uint64_t *v, const char *s, size_t n)
+{
+	*v = 0;
+	if (n == 0 || n > 10)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return 0;
+		*v = *v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return 1;
+}
+
+/* One `uids` item "N" or "N-M", 1 <= N <= M <= NANO_UID_MAX. */
+static int uid_item(struct ad_nano_conf *c, const char *s, size_t n)
+{
+	uint64_t lo, hi;
+	size_t k = 0;
+
+	while (k < n && s[k] != '-')
+		k++;
+	if (!digits(&lo, s, k))
+		return 0;
+	if (k == n)
+		hi = lo;
+	else if (!digits(&hi, s + k + 1, n - k - 1))
+		return 0;
+	if (lo < 1 || hi > NANO_UID_MAX || lo > hi ||
+	    c->n >= AD_NANO_RANGES_MAX)
+		return 0;
+	c->r[c->n].lo = (uint32_t)lo;
+	c->r[c->n].hi = (uint32_t)hi;
+	c->n++;
+	return 1;
+}
+
+/* The value of `uids`: items separated by commas and spaces. */
+static int uid_list(struct ad_nano_conf *c, const char *v, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (v[i] == ',' || v[i] == ' ') {
+			i++;
+			continue;
+		}
+		for (k = i; k < n && v[k] != ',' && v[k] != ' ';)
+			k++;
+		if (!uid_item(c, v + i, k - i))
+			return 0;
+		i = k;
+	}
+	return 1;
+}
+
+/* config.c name_ok(s, 64): 1..64 of [A-Za-z0-9._-], not starting '-'. */
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 64 || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
+		      s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* The value of `users` or `groups` at offset off of the text: names
+ * separated by commas and spaces, into v (count *n). */
+static int name_list(struct ad_nano_name *v, size_t *n, const char *s,
+		     size_t len, size_t off)
+{
+	size_t i = 0, k;
+
+	while (i < len) {
+		if (s[i] == ',' || s[i] == ' ') {
+			i++;
+			continue;
+		}
+		for (k = i; k < len && s[k] != ',' && s[k] != ' ';)
+			k++;
+		if (!name_ok(s + i, k - i) || *n >= AD_NANO_NAMES_MAX)
+			return 0;
+		v[*n].off = (uint32_t)(off + i);
+		v[*n].len = (uint32_t)(k - i);
+		(*n)++;
+		i = k;
+	}
+	return 1;
+}
+
+/* A duration 0..NANO_WAIT_MAX seconds as num.c reads it: digits, then
+ * at most one unit s, m, h or d. */
+static int wait_ok(const char *v, size_t n)
+{
+	uint64_t d, mul = 1;
+
+	if (n > 0 && !is_digit(v[n - 1])) {
+		switch (v[n - 1]) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return 0;
+		}
+		n--;
+	}
+	return n <= 9 && digits(&d, v, n) && d * mul <= NANO_WAIT_MAX;
+}
+
+/* "[...]" of length n: the section it opens, or -1 if not understood. */
+static int section(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '[' || s[n - 1] != ']')
+		return -1;
+	s++;
+	n -= 2;
+	if (word_is(s, n, "daemon"))
+		return N_DAEMON;
+	if (word_is(s, n, "subjects"))
+		return N_SUBJECTS;
+	if (word_is(s, n, "client"))
+		return N_CLIENT;
+	if (n > 7 && word_is(s, 7, "notify ")) {
+		for (size_t i = 7; i < n; i++)
+			if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') ||
+			      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
+			      s[i] == '_' || s[i] == '-'))
+				return -1;
+		return N_SKIP;
+	}
+	return -1;
+}
+
+/* One "key = value" line, at offset off of the text, in section sec;
+ * seen[] catches duplicates. */
+static int key_line(struct ad_nano_conf *c, enum nsec sec, unsigned seen[],
+		    const char *s, size_t n, size_t off)
+{
+	size_t k = 0, v, e;
+	int slot = -1;
+
+	while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '_'))
+		k++;
+	if (k == 0 || sec == N_NONE)
+		return 0;
+	for (v = k; v < n && s[v] == ' ';)
+		v++;
+	if (v == n || s[v] != '=')
+		return 0;
+	for (v++; v < n && s[v] == ' ';)
+		v++;
+	for (e = n; e > v && s[e - 1] == ' ';)
+		e--;
+	for (size_t i = v; i < e; i++)
+		if (s[i] == '#' || s[i] == ';')
+			return 0;
+	switch (sec) {
+	case N_SUBJECTS:
+		if (word_is(s, k, "uids"))
+			slot = S_UIDS;
+		else if (word_is(s, k, "users"))
+			slot = S_USERS;
+		else if (word_is(s, k, "groups"))
+			slot = S_GROUPS;
+		else
+			return 0;
+		break;
+	case N_CLIENT:
+		if (word_is(s, k, "wait"))
+			slot = S_WAIT;
+		else if (word_is(s, k, "socket"))
+			slot = S_CSOCK;
+		else
+			return 0;
+		break;
+	case N_DAEMON:
+		if (!word_is(s, k, "socket"))
+			return 1; /* skipped in client mode */
+		slot = S_DSOCK;
+		break;
+	default:
+		return 1; /* [notify NAME]: skipped in client mode */
+	}
+	if (seen[slot]++ != 0)
+		return 0;
+	switch (slot) {
+	case S_UIDS:
+		return uid_list(c, s + v, e - v);
+	case S_USERS:
+		return name_list(c->users, &c->n_users, s + v, e - v, off + v);
+	case S_GROUPS:
+		return name_list(c->groups, &c->n_groups, s + v, e - v,
+				 off + v);
+	case S_WAIT:
+		return wait_ok(s + v, e - v);
+	default:
+		return e > v && s[v] == '/';
+	}
+}
+
+int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
+{
+	unsigned seen[S_N] = {0};
+	enum nsec sec = N_NONE;
+	size_t i = 0;
+
+	c->n = c->n_users = c->n_groups = 0;
+	if (text == NULL || len > AD_CONFIG_FILE_MAX)
+		return 0;
+	while (i < len) {
+		size_t b = i, n, j;
+		int s;
+
+		while (i < len && text[i] != '\n')
+			i++;
+		n = i - b;
+		if (i < len)
+			i++; /* the '\n' */
+		if (n > 0 && text[b + n - 1] == '\r')
+			n--;
+		if (n > AD_INI_LINE_MAX)
+			return 0;
+		/* one pass: j = first non-blank; printable ASCII only, and a
+		 * tab only among the leading blanks */
+		for (j = 0; j < n && (text[b + j] == ' ' || text[b + j] == '\t');)
+			j++;
+		for (size_t k = j; k < n; k++)
+			if (!is_print(text[b + k]))
+				return 0;
+		if (j == n)
+			continue; /* blank */
+		if (j > 0)
+			return 0; /* indented: the full reader refuses or folds */
+		if (text[b] == '#' || text[b] == ';')
+			continue;
+		if (text[b] == '[') {
+			if ((s = section(text + b, n)) < 0)
+				return 0;
+			sec = (enum nsec)s;
+			continue;
+		}
+		if (!key_line(c, sec, seen, text + b, n, b))
+			return 0;
+	}
+	return 1;
+}
+
+static char **names_copy(const struct ad_nano_name *v, size_t n,
+			 const char *text)
+{
+	char **l = calloc(n + 1, sizeof(*l));
+
+	for (size_t i = 0; l != NULL && i < n; i++) {
+		if ((l[i] = malloc(v[i].len + 1)) == NULL) {
+			ad_strv_free(l);
+			return NULL;
+		}
+		for (size_t j = 0; j < v[i].len; j++)
+			l[i][j] = text[v[i].off + j];
+		l[i][v[i].len] = '\0';
+	}
+	return l;
+}
+
+int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
+		   const char *text)
+{
+	struct ad_config *cfg = calloc(1, sizeof(*cfg));
+
+	*out = NULL;
+	if (cfg == NULL)
+		return AD_ERR_NOMEM;
+	cfg->flags = AD_CONFIG_CLIENT;
+	cfg->subject_users = names_copy(c->users, c->n_users, text);
+	cfg->n_subject_users = c->n_users;
+	cfg->subject_groups = names_copy(c->groups, c->n_groups, text);
+	cfg->n_subject_groups = c->n_groups;
+	if (c->n > 0 &&
+	    (cfg->subject_uids = calloc(c->n, sizeof(*cfg->subject_uids))))
+		for (size_t i = 0; i < c->n; i++) {
+			cfg->subject_uids[i].lo = c->r[i].lo;
+			cfg->subject_uids[i].hi = c->r[i].hi;
+		}
+	cfg->n_subject_uids = c->n;
+	if (cfg->subject_users == NULL || cfg->subject_groups == NULL ||
+	    (c->n > 0 && cfg->subject_uids == NULL)) {
+		ad_config_free(cfg);
+		return AD_ERR_NOMEM;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int ad_nano_host_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || s[0] == '-')
+		return 0;
+	for (; s[n] != '\0'; n++)
+		if (!(is_digit(s[n]) || (s[n] >= 'a' && s[n] <= 'z') ||
+		      (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '.' ||
+		      s[n] == '_' || s[n] == '-' || s[n] == ':'))
+			return 0;
+	return n > 0 && n <= 253;
+}
