@@ -11,6 +11,8 @@
 #            check() return 1 and do nothing else: the floor of ANY
 #            approval plugin (null/none), and what approverd adds on top
 #            of it (plugin/null)
+#   uids     the plugin of `plugin`, with [subjects] uids = 2001-2099
+#            instead of users/groups: no name-service look-up for a human
 # Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true ARG` covered
 # by an approved, unconsumed request (made untimed before the round's timed
 # runs: one refused sudo run creates the pending request, approverctl
@@ -70,17 +72,28 @@ printf '%s\nPlugin audit_json audit_json.so logfile=%s/sudo_audit.json\nSet disa
 	"$BASE" "$T/json" >"$T/conf.json"
 printf '%s\nPlugin null_approval %s\nSet disable_coredump true\n' \
 	"$BASE" "$NULL_SO" >"$T/conf.null"
+# the same clients, AI subjects named by uid range (ns_users: 2001, 2002)
+ns_file "$T/client-uids.conf" 0644 "[subjects]
+uids = 2001-2099
+
+[client]
+socket = $DL_SOCK
+wait = 0"
+printf '%s\nPlugin approverd_approval %s config=%s\nPlugin approverd_audit %s\nSet disable_coredump true\n' \
+	"$BASE" "$SO" "$T/client-uids.conf" "$SO" >"$T/conf.uids"
 use() { cat "$T/conf.$1" >"$T/etc/sudo.conf"; }
 
 # sanity: each variant really works, and the plugin really holds ai-deploy
-for v in none plugin json null; do
+for v in none plugin json null uids; do
 	use "$v"
 	"$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null ||
 		bench_fail "human sudo with variant $v"
 done
-use plugin
-out=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true 2>&1)
-case $out in *R-*) ;; *) bench_fail "plugin did not hold ai-deploy: $out" ;; esac
+for v in plugin uids; do
+	use "$v"
+	out=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true "held-$v" 2>&1)
+	case $out in *R-*) ;; *) bench_fail "$v did not hold ai-deploy: $out" ;; esac
+done
 use json
 "$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null
 [ -s "$T/json/sudo_audit.json" ] || bench_fail "audit_json wrote nothing"
@@ -92,16 +105,16 @@ case $out in *active*) ;; *) bench_fail "grant not active: $out" ;; esac
 
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
-hn=; hp=; hj=; hz=; an=; aa=; ag=; cn=; cp=; cj=; cz=; can=; caa=; cag=
+hn=; hp=; hj=; hz=; hr=; an=; aa=; ag=; cn=; cp=; cj=; cz=; cr=; can=; caa=; cag=
 med() { bench_val spawn_us_median "$1"; }
-letter() { case $1 in none) echo n ;; plugin) echo p ;; json) echo j ;; null) echo z ;; esac; }
+letter() { case $1 in none) echo n ;; plugin) echo p ;; json) echo j ;; null) echo z ;; uids) echo r ;; esac; }
 cpu() { bench_val spawn_cpu_us_median "$1"; }
 r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	# one run of each variant in turn, K times: load drift hits them all
-	wn=; wp=; wj=; wz=; un=; up=; uj=; uz=; k=0
+	wn=; wp=; wj=; wz=; wr=; un=; up=; uj=; uz=; ur=; k=0
 	while [ "$k" -lt "$K" ]; do
-		for v in none plugin json null; do
+		for v in none plugin json null uids; do
 			use "$v"
 			out=$("$SP" -q -u dave -n 1 -- "$SUDO" -n true) ||
 				bench_fail "human $v"
@@ -111,7 +124,7 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		done
 		k=$((k + 1))
 	done
-	for x in n p j z; do
+	for x in n p j z r; do
 		eval "h$x=\"\$h$x \$(bench_median \$w$x)\""
 		eval "c$x=\"\$c$x \$(bench_median \$u$x)\""
 	done
@@ -168,6 +181,7 @@ bench_fig sudo_human_none_us us $hn
 bench_fig sudo_human_plugin_us us $hp
 bench_fig sudo_human_auditjson_us us $hj
 bench_fig sudo_human_nullplugin_us us $hz
+bench_fig sudo_human_uids_us us $hr
 bench_fig sudo_ai_none_us us $an
 bench_fig sudo_ai_approved_plugin_us us $aa
 bench_fig sudo_ai_grant_plugin_us us $ag
@@ -175,6 +189,7 @@ bench_fig sudo_human_none_cpu_us us $cn
 bench_fig sudo_human_plugin_cpu_us us $cp
 bench_fig sudo_human_auditjson_cpu_us us $cj
 bench_fig sudo_human_nullplugin_cpu_us us $cz
+bench_fig sudo_human_uids_cpu_us us $cr
 bench_fig sudo_ai_none_cpu_us us $can
 bench_fig sudo_ai_approved_plugin_cpu_us us $caa
 bench_fig sudo_ai_grant_plugin_cpu_us us $cag
@@ -182,7 +197,7 @@ bench_fig sudo_ai_grant_plugin_cpu_us us $cag
 # Instruction counts: deterministic to ~0.1%, unlike wall and CPU time here.
 if command -v valgrind >/dev/null 2>&1; then
 	cp "$SUDO" "$T/sudo.copy" && chmod 0755 "$T/sudo.copy"
-	for v in none plugin json null; do
+	for v in none plugin json null uids; do
 		use "$v"
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 			"$T/sudo.copy" -n true >/dev/null 2>"$T/vg.$v" ||
@@ -195,6 +210,10 @@ if command -v valgrind >/dev/null 2>&1; then
 	bench_fig sudo_human_plugin_ir instr $ir_plugin
 	bench_fig sudo_human_auditjson_ir instr $ir_json
 	bench_fig sudo_human_nullplugin_ir instr $ir_null
+	bench_fig sudo_human_uids_ir instr $ir_uids
+	[ -n "$ir_none" ] && [ -n "$ir_uids" ] &&
+		awk -v a="$ir_uids" -v b="$ir_none" 'BEGIN {
+			printf "# instructions: uids/none %.4f ([subjects] uids alone)\n", a / b }'
 	[ -n "$ir_none" ] && [ -n "$ir_plugin" ] && [ -n "$ir_json" ] &&
 		awk -v a="$ir_plugin" -v b="$ir_none" -v c="$ir_json" 'BEGIN {
 			printf "# instructions: plugin/none %.3f, auditjson/none %.3f, plugin/auditjson %.3f\n",
