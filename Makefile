@@ -56,8 +56,8 @@ DAEMON   := $(O)/approverd
 CTL      := $(O)/approverctl
 SUDO_SO  := $(O)/sudo_approverd.so
 PAM_SO   := $(O)/pam_approverd.so
-# Each client .so is a front (human fast path: libc, + libinih for PAM;
-# the sudo front reads its config with common/nano_conf.c) and a core
+# Each client .so is a front (human fast path: libc (+ libpam); it reads
+# its config with common/nano_conf.c, not libinih) and a core
 # (everything else), dlopen()ed from the front's directory for callers not
 # shown to be human (common/coreload.h). Front objects get one section per
 # function so that --gc-sections keeps libsodium and jansson out of it.
@@ -104,7 +104,7 @@ $(CTL): $(call obj,$(CTL_SRC)) $(LIB)
 	$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) -o $@ $(call obj,$(CTL_SRC)) $(LIB) $(PKG_LIBS)
 
 # Shared objects export only their entry symbols (version scripts).
-# Fronts link only libc (PAM: + libinih, libpam); -z defs proves it.
+# Fronts link only libc (and libpam); -z defs proves it.
 $(O)/fobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -ffunction-sections -fdata-sections -MMD -MP -c -o $@ $<
@@ -125,7 +125,7 @@ $(SUDO_CORE_SO): $(call obj,$(SUDO_CORE_SRC)) $(LIB) sudo_plugin/sudo_approverd_
 $(PAM_SO): $(call fobj,$(PAM_FRONT_SRC)) $(FRONT_LIB) pam_module/pam_approverd.map
 	$(CC) $(ALL_CFLAGS) -shared $(ALL_LDFLAGS) $(FRONT_LDFLAGS) \
 	  -Wl,--version-script=pam_module/pam_approverd.map \
-	  -o $@ $(call fobj,$(PAM_FRONT_SRC)) $(FRONT_LIB) -linih -lpam
+	  -o $@ $(call fobj,$(PAM_FRONT_SRC)) $(FRONT_LIB) -lpam
 
 $(PAM_CORE_SO): $(call obj,$(PAM_CORE_SRC)) $(LIB) pam_module/pam_approverd_core.map
 	$(CC) $(ALL_CFLAGS) -shared $(ALL_LDFLAGS) -Wl,--version-script=pam_module/pam_approverd_core.map \

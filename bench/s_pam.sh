@@ -36,6 +36,13 @@ groups = ai-agents
 [client]
 socket = $T/run/approverd.sock
 wait = 0" || { bench_fail "client.conf"; bench_done; }
+# the same, AI accounts named by uid range alone (ns_users: 2001, 2002)
+ns_file "$T/client-uids.conf" 0644 "[subjects]
+uids = 2001-2099
+
+[client]
+socket = $T/run/approverd.sock
+wait = 0" || { bench_fail "client-uids.conf"; bench_done; }
 cp -a /etc/pam.d "$T/pam.d" || { bench_fail "copy /etc/pam.d"; bench_done; }
 printf 'auth required pam_permit.so\naccount required pam_permit.so\n' \
 	>"$T/pam.d/bench-permit"
@@ -43,24 +50,27 @@ printf 'auth required pam_permit.so\naccount required %s config=%s mode=login re
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-approverd"
 printf 'auth required pam_permit.so\naccount required %s config=%s mode=login require=bench-debug:* debug\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-debug"
+printf 'auth required pam_permit.so\naccount required %s config=%s mode=login require=bench-uids:*\naccount required pam_permit.so\n' \
+	"$APPROVERD_BUILD/pam_approverd.so" "$T/client-uids.conf" >"$T/pam.d/bench-uids"
 # the auth phase: the same module and arguments in the auth stack
 printf 'auth required %s config=%s mode=login require=bench-auth:*\nauth required pam_permit.so\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-auth"
 chmod 0644 "$T/pam.d/bench-permit" "$T/pam.d/bench-approverd" "$T/pam.d/bench-debug" \
-	"$T/pam.d/bench-auth"
+	"$T/pam.d/bench-auth" "$T/pam.d/bench-uids"
 # su: Debian's file as is, and with the module in its account stack
 SU_PAM=$T/pam.d/su
 [ -f "$SU_PAM" ] || bench_fail "no /etc/pam.d/su to start from"
 cp "$SU_PAM" "$T/su.plain" 2>/dev/null
-su_with() { # extra-module-arguments
-	awk -v m="account required $APPROVERD_BUILD/pam_approverd.so config=$T/client.conf require=su:*$1" \
+su_with() { # config extra-module-arguments
+	awk -v m="account required $APPROVERD_BUILD/pam_approverd.so config=$1 require=su:*$2" \
 		'/^@include common-account/ && !done { print m; done = 1 } { print }' \
 		"$T/su.plain"
 }
-su_with "" >"$T/su.approverd"
-su_with " debug" >"$T/su.debug"
+su_with "$T/client.conf" "" >"$T/su.approverd"
+su_with "$T/client.conf" " debug" >"$T/su.debug"
+su_with "$T/client-uids.conf" "" >"$T/su.uids"
 grep -q pam_approverd "$T/su.approverd" || bench_fail "no common-account line in /etc/pam.d/su"
-chmod 0644 "$T/su.plain" "$T/su.approverd" "$T/su.debug"
+chmod 0644 "$T/su.plain" "$T/su.approverd" "$T/su.debug" "$T/su.uids"
 su_use() { cat "$T/su.$1" >"$SU_PAM"; }
 ns_bind "$T/pam.d" /etc/pam.d || { bench_fail "bind /etc/pam.d"; bench_done; }
 
@@ -78,6 +88,10 @@ if "$SP" -q -n 1 -- "$PT" bench-auth ai-deploy authenticate >/dev/null 2>&1; the
 fi
 syslog_wait 'bench-debug as alice: no AI subject' 5 ||
 	bench_fail "pam_approverd did not judge alice (debug line missing)"
+"$SP" -q -n 1 -- "$PT" bench-uids alice acct_mgmt >/dev/null || bench_fail "uids stack"
+if "$SP" -q -n 1 -- "$PT" bench-uids ai-deploy acct_mgmt >/dev/null 2>&1; then
+	bench_fail "pam_approverd (uids) did not refuse ai-deploy without a daemon"
+fi
 if "$SP" -q -n 1 -- "$PT" bench-approverd ai-deploy acct_mgmt >/dev/null 2>&1; then
 	bench_fail "pam_approverd did not refuse ai-deploy without a daemon"
 fi
@@ -157,6 +171,7 @@ if command -v valgrind >/dev/null 2>&1; then
 	pam_ir approverd bench-approverd acct_mgmt
 	pam_ir auth bench-auth authenticate
 	pam_ir authpermit bench-permit authenticate
+	pam_ir uids bench-uids acct_mgmt
 	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
 	{
 	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
@@ -164,6 +179,10 @@ if command -v valgrind >/dev/null 2>&1; then
 	[ -n "$ir_permit" ] && [ -n "$ir_approverd" ] &&
 		awk -v a="$ir_approverd" -v b="$ir_permit" 'BEGIN {
 			printf "# instructions: approverd/permit %.3f\n", a / b }'
+	bench_fig pam_acct_human_uids_ir instr $ir_uids
+	[ -n "$ir_permit" ] && [ -n "$ir_uids" ] &&
+		awk -v a="$ir_uids" -v b="$ir_permit" 'BEGIN {
+			printf "# instructions: uids/permit %.3f ([subjects] uids alone)\n", a / b }'
 	bench_fig pam_auth_human_permit_only_ir instr $ir_authpermit
 	bench_fig pam_auth_human_approverd_ir instr $ir_auth
 	[ -n "$ir_authpermit" ] && [ -n "$ir_auth" ] &&
@@ -174,7 +193,7 @@ if command -v valgrind >/dev/null 2>&1; then
 	# Should su fork before its exec, every traced process's count is
 	# summed; the exec'd /bin/true is not traced.
 	cp /bin/su "$T/su.copy" && chmod 0755 "$T/su.copy"
-	for v in plain approverd; do
+	for v in plain approverd uids; do
 		su_use "$v"
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 			"$T/su.copy" -s /bin/true alice >/dev/null 2>"$T/vg.su.$v" ||
@@ -186,9 +205,13 @@ if command -v valgrind >/dev/null 2>&1; then
 	{
 	bench_fig su_human_plain_ir instr $su_ir_plain
 	bench_fig su_human_approverd_ir instr $su_ir_approverd
+	bench_fig su_human_uids_ir instr $su_ir_uids
 	[ -n "$su_ir_plain" ] && [ -n "$su_ir_approverd" ] &&
 		awk -v a="$su_ir_approverd" -v b="$su_ir_plain" 'BEGIN {
 			printf "# instructions: su approverd/plain %.3f (+%d)\n", a / b, a - b }'
+	[ -n "$su_ir_plain" ] && [ -n "$su_ir_uids" ] &&
+		awk -v a="$su_ir_uids" -v b="$su_ir_plain" 'BEGIN {
+			printf "# instructions: su uids/plain %.3f (+%d)\n", a / b, a - b }'
 	}
 else
 	echo "# valgrind not installed: no instruction counts"

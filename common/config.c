@@ -73,7 +73,8 @@ static const struct key_def keys[] = {
 	 F(n_subject_groups), 0, 0},
 	{SEC_SUBJECTS, "uids", K_UIDS, F(subject_uids), F(n_subject_uids), 1,
 	 AD_SUBJECT_UID_MAX},
-	{SEC_CLIENT, "wait", K_DURATION, F(client_wait), 0, 0, 86400},
+	{SEC_CLIENT, "wait", K_DURATION, F(client_wait), 0, 0,
+	 AD_CLIENT_WAIT_MAX},
 	{SEC_CLIENT, "socket", K_PATH, F(client_socket), 0, 0, 0},
 };
 #undef F
@@ -354,7 +355,7 @@ static int config_defaults(struct ad_config *c)
 	c->max_pending_per_requester = 16;
 	c->max_connections = 256;
 	c->idle_timeout = 60;
-	c->client_wait = 300;
+	c->client_wait = AD_CLIENT_WAIT_DEFAULT;
 	c->notify_queue = 256;
 	c->check_timeout = 3;
 	c->subject_users = calloc(1, sizeof(char *));

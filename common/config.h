@@ -30,6 +30,8 @@
 #define AD_NOTIFY_TARGETS_MAX 16
 #define AD_URL_MAX 190 /* fits one config line (ini_lines.h) */
 #define AD_SUBJECT_UIDS_MAX 64 /* ranges in [subjects] uids */
+#define AD_CLIENT_WAIT_DEFAULT 300 /* [client] wait, seconds */
+#define AD_CLIENT_WAIT_MAX 86400
 #define AD_SUBJECT_UID_MAX 4294967294u /* (uid_t)-1 is never listed */
 
 /* [notify NAME] (docs/NOTIFY.md, approverd.conf(5)). */

@@ -17,22 +17,35 @@
  */
 #include "nano_conf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "error.h"
 #include "ini_lines.h"
+#include "safefile.h"
 #include "text.h"
 
 enum nsec { N_NONE, N_DAEMON, N_SUBJECTS, N_CLIENT, N_SKIP };
 enum nseen { S_UIDS, S_USERS, S_GROUPS, S_WAIT, S_CSOCK, S_DSOCK, S_N };
 
-#define NANO_UID_MAX 4294967294u
-#define NANO_WAIT_MAX 86400u
+#define NANO_UID_MAX AD_SUBJECT_UID_MAX
+#define NANO_WAIT_MAX AD_CLIENT_WAIT_MAX
+_Static_assert(AD_NANO_RANGES_MAX == AD_SUBJECT_UIDS_MAX,
+	       "nano_conf.c must allow exactly config.c's number of uid ranges");
 
 static int is_print(char ch)
 {
 	return ch >= 0x20 && ch <= 0x7e;
+}
+
+/* C0 controls but tab, and DEL; bytes >= 0x80 are not controls here. */
+static int is_ctrl(char ch)
+{
+	unsigned char u = (unsigned char)ch;
+
+	return (u < 0x20 && u != '\t') || u == 0x7f;
 }
 
 static int is_digit(char ch)
@@ -145,8 +158,8 @@ static int name_list(struct ad_nano_name *v, size_t *n, const char *s,
 }
 
 /* A duration 0..NANO_WAIT_MAX seconds as num.c reads it: digits, then
- * at most one unit s, m, h or d. */
-static int wait_ok(const char *v, size_t n)
+ * at most one unit s, m, h or d; the seconds into *out. */
+static int wait_ok(uint64_t *out, const char *v, size_t n)
 {
 	uint64_t d, mul = 1;
 
@@ -160,7 +173,10 @@ static int wait_ok(const char *v, size_t n)
 		}
 		n--;
 	}
-	return n <= 9 && digits(&d, v, n) && d * mul <= NANO_WAIT_MAX;
+	if (n > 9 || !digits(&d, v, n) || d * mul > NANO_WAIT_MAX)
+		return 0;
+	*out = d * mul;
+	return 1;
 }
 
 /* "[...]" of length n: the section it opens, or -1 if not understood. */
@@ -248,9 +264,18 @@ static int key_line(struct ad_nano_conf *c, enum nsec sec, unsigned seen[],
 		return name_list(c->groups, &c->n_groups, s + v, e - v,
 				 off + v);
 	case S_WAIT:
-		return wait_ok(s + v, e - v);
-	default:
-		return e > v && s[v] == '/';
+		return (c->has_wait = wait_ok(&c->wait, s + v, e - v));
+	default: /* a socket: an absolute path */
+		if (e == v || s[v] != '/')
+			return 0;
+		if (slot == S_CSOCK) {
+			c->csock.off = (uint32_t)(off + v);
+			c->csock.len = (uint32_t)(e - v);
+		} else {
+			c->dsock.off = (uint32_t)(off + v);
+			c->dsock.len = (uint32_t)(e - v);
+		}
+		return 1;
 	}
 }
 
@@ -261,6 +286,9 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 	size_t i = 0;
 
 	c->n = c->n_users = c->n_groups = 0;
+	c->csock.len = c->dsock.len = 0;
+	c->wait = 0;
+	c->has_wait = 0;
 	if (text == NULL || len > AD_CONFIG_FILE_MAX)
 		return 0;
 	while (i < len) {
@@ -276,19 +304,25 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 			n--;
 		if (n > AD_INI_LINE_MAX)
 			return 0;
-		/* one pass: j = first non-blank; printable ASCII only, and a
-		 * tab only among the leading blanks */
+		/* j = first non-blank; a line starting with '#' or ';' is
+		 * a comment for inih whatever follows (UTF-8 included), so
+		 * only controls are refused there; every other line must be
+		 * printable ASCII, a tab only among the leading blanks */
 		for (j = 0; j < n && (text[b + j] == ' ' || text[b + j] == '\t');)
 			j++;
-		for (size_t k = j; k < n; k++)
-			if (!is_print(text[b + k]))
-				return 0;
 		if (j == n)
 			continue; /* blank */
 		if (j > 0)
 			return 0; /* indented: the full reader refuses or folds */
-		if (text[b] == '#' || text[b] == ';')
+		if (text[b] == '#' || text[b] == ';') {
+			for (size_t k = 0; k < n; k++)
+				if (is_ctrl(text[b + k]))
+					return 0;
 			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (!is_print(text[b + k]))
+				return 0;
 		if (text[b] == '[') {
 			if ((s = section(text + b, n)) < 0)
 				return 0;
@@ -301,27 +335,46 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 	return 1;
 }
 
+static char *copy_out(const char *p, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d != NULL) {
+		for (size_t j = 0; j < n; j++)
+			d[j] = p[j];
+		d[n] = '\0';
+	}
+	return d;
+}
+
 static char **names_copy(const struct ad_nano_name *v, size_t n,
 			 const char *text)
 {
 	char **l = calloc(n + 1, sizeof(*l));
 
 	for (size_t i = 0; l != NULL && i < n; i++) {
-		if ((l[i] = malloc(v[i].len + 1)) == NULL) {
+		if ((l[i] = copy_out(text + v[i].off, v[i].len)) == NULL) {
 			ad_strv_free(l);
 			return NULL;
 		}
-		for (size_t j = 0; j < v[i].len; j++)
-			l[i][j] = text[v[i].off + j];
-		l[i][v[i].len] = '\0';
 	}
 	return l;
 }
 
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	return n;
+}
+
 int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
-		   const char *text)
+		   const char *text, const char *path, const char *host)
 {
 	struct ad_config *cfg = calloc(1, sizeof(*cfg));
+	const struct ad_nano_name *cs = c->csock.len ? &c->csock : &c->dsock;
 
 	*out = NULL;
 	if (cfg == NULL)
@@ -338,8 +391,20 @@ int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
 			cfg->subject_uids[i].hi = c->r[i].hi;
 		}
 	cfg->n_subject_uids = c->n;
+	/* config.c: defaults, then [client] socket falls back to [daemon] */
+	cfg->client_wait = c->has_wait ? c->wait : AD_CLIENT_WAIT_DEFAULT;
+	cfg->socket = c->dsock.len ? copy_out(text + c->dsock.off, c->dsock.len)
+				   : copy_out(AD_DEFAULT_SOCKET,
+					      sizeof(AD_DEFAULT_SOCKET) - 1);
+	cfg->client_socket = cs->len ? copy_out(text + cs->off, cs->len)
+				     : copy_out(AD_DEFAULT_SOCKET,
+						sizeof(AD_DEFAULT_SOCKET) - 1);
+	cfg->path = copy_out(path, str_len(path));
+	cfg->host_id = copy_out(host, str_len(host));
 	if (cfg->subject_users == NULL || cfg->subject_groups == NULL ||
-	    (c->n > 0 && cfg->subject_uids == NULL)) {
+	    (c->n > 0 && cfg->subject_uids == NULL) || cfg->socket == NULL ||
+	    cfg->client_socket == NULL || cfg->path == NULL ||
+	    cfg->host_id == NULL) {
 		ad_config_free(cfg);
 		return AD_ERR_NOMEM;
 	}
@@ -359,4 +424,36 @@ int ad_nano_host_ok(const char *s)
 		      s[n] == '_' || s[n] == '-' || s[n] == ':'))
 			return 0;
 	return n > 0 && n <= 253;
+}
+
+int ad_nano_load(struct ad_config **out, const char *path, char *why,
+		 size_t whylen)
+{
+	char swhy[AD_WHY_MAX], host[256];
+	struct ad_nano_conf nc;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	rc = ad_safe_read(&text, &len, path, &ad_trust_root,
+			  AD_CONFIG_FILE_MAX, swhy);
+	if (rc != 0) {
+		if (why != NULL && whylen > 0)
+			snprintf(why, whylen, "%s", swhy[0] != '\0' ? swhy
+							 : path);
+		return rc;
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (!ad_nano_parse(&nc, text, len) ||
+	    gethostname(host, sizeof(host) - 1) != 0 || !ad_nano_host_ok(host))
+		rc = 1;
+	else if ((rc = ad_nano_config(out, &nc, text, path, host)) != 0 &&
+		 why != NULL &&
+		 whylen > 0)
+		snprintf(why, whylen, "%s: out of memory", path);
+	free(text);
+	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * nano_conf.h — the client fronts' own reader of approverd.conf, so that
- * sudo_approverd.so need not map libinih (sudo_plugin/front.c): a strict
- * subset of what config.c reads in client mode, giving [subjects] (users,
- * groups, uids) and nothing else.
+ * sudo_approverd.so and pam_approverd.so need not map libinih
+ * (sudo_plugin/front.c, pam_module/judge.c): a strict subset of what
+ * config.c reads in client mode, giving what a client reads of it:
+ * [subjects] (users, groups, uids), the wait, the sockets, the host id.
  *
  * Invariants (DESIGN.md §3, §4.2):
  *  - ad_nano_parse() returns 1 only for text that ad_config_parse(...,
@@ -38,18 +39,34 @@ struct ad_nano_conf {
 	size_t n_users, n_groups;
 	struct ad_nano_name users[AD_NANO_NAMES_MAX];
 	struct ad_nano_name groups[AD_NANO_NAMES_MAX];
+	struct ad_nano_name csock, dsock; /* [client], [daemon] socket; len 0:
+					     not given */
+	uint64_t wait;                    /* [client] wait, seconds */
+	int has_wait;
 };
 
 /* 1: understood whole (into *c); 0: ask the full reader. */
 int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len);
 
 struct ad_config;
-/* A client-mode struct ad_config holding c's [subjects] (names copied out
- * of text); free with ad_config_free. 0 or AD_ERR_NOMEM. */
+/* A client-mode struct ad_config as config.c fills it: [subjects],
+ * client_wait, socket, client_socket, host_id (host) and path (strings
+ * copied out of text); free with ad_config_free. 0 or AD_ERR_NOMEM. */
 int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
-		   const char *text);
+		   const char *text, const char *path, const char *host);
 
 /* 1 if name is usable as the host id (config.c's rule), else 0. */
 int ad_nano_host_ok(const char *name);
+
+/*
+ * The client config at path, read with the trusted-file rules of
+ * safefile.h (ad_trust_root) and this reader: 0 and *out (free with
+ * ad_config_free); 1 when the file was read but not understood whole (or
+ * the host name is not usable as host_id): the caller must ask config.c
+ * (the core) and must not decide "human"; a negative AD_ERR_* with why
+ * ("PATH: reason") when it cannot be read or trusted, or memory ran out.
+ */
+int ad_nano_load(struct ad_config **out, const char *path, char *why,
+		 size_t whylen);
 
 #endif

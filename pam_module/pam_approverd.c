@@ -1,7 +1,9 @@
 /*
  * pam_approverd.c — the PAM entry points of pam_approverd.so (pam_approverd(8)),
- * the front: it needs only libc, libinih and libpam. What needs no daemon
- * is decided here (judge.c); an AI initiator is handed to
+ * the front: it needs only libc and libpam (the config is read with
+ * nano_conf.h; a file it does not read whole goes to the core's config.c).
+ * What needs no daemon is decided here (judge.c); an AI initiator is
+ * handed to
  * pam_approverd_core.so, loaded from this module's own directory
  * (common/coreload.h).
  *
@@ -24,6 +26,7 @@
 #include <security/pam_modules.h>
 
 #include "coreload.h"
+#include "error.h"
 #include "pam_int.h"
 
 /* Loaded once per process, kept (unloading code that ran is unsafe). */
@@ -42,13 +45,32 @@ static int core_get(char *why, size_t whylen)
 	if (rc != 0)
 		return rc;
 	c = p; /* ABI and version checked by ad_core_load */
-	if (c->ctx_size != sizeof(struct pam_ctx) || c->gate == NULL) {
+	if (c->ctx_size != sizeof(struct pam_ctx) || c->gate == NULL ||
+	    c->config_load == NULL) {
 		snprintf(why, whylen, "%s: its context size or entry does not "
 			 "match this module", AD_PAM_CORE_FILE);
 		return -1;
 	}
 	core = c;
 	return 0;
+}
+
+int pam_core_config(struct ad_config **out, const char *path, char *err,
+		    size_t errlen, int *no_core)
+{
+	char why[600];
+	int rc;
+
+	*out = NULL;
+	*no_core = 0;
+	if ((rc = core_get(why, sizeof(why))) != 0) {
+		*no_core = 1;
+		snprintf(err, errlen, "not read whole by the module, and the "
+			 "approval core (which reads it in full) cannot be "
+			 "loaded: %s", why);
+		return rc < 0 ? rc : AD_ERR_NOTFOUND;
+	}
+	return core->config_load(out, path, err, errlen);
 }
 
 static int gate(struct pam_ctx *x)

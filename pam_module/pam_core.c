@@ -126,9 +126,16 @@ static int core_gate(struct pam_ctx *x)
 	return rc;
 }
 
+static int core_config_load(struct ad_config **out, const char *path,
+			    char *err, size_t errlen)
+{
+	return ad_config_load(out, path, AD_CONFIG_CLIENT, err, errlen);
+}
+
 const struct ad_pam_core approverd_pam_core;
 const struct ad_pam_core approverd_pam_core = {
 	.head = {.abi = AD_CORE_ABI, .version = APPROVERD_VERSION},
 	.ctx_size = sizeof(struct pam_ctx),
 	.gate = core_gate,
+	.config_load = core_config_load,
 };

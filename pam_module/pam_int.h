@@ -56,6 +56,10 @@ struct ad_pam_core {
 	/* Build the request for x->initiator and run the approval flow:
 	 * PAM_SUCCESS only if allowed; a failure code otherwise. */
 	int (*gate)(struct pam_ctx *x);
+	/* config.c (libinih) in client mode, for a file the front's reader
+	 * (nano_conf.h) did not read whole: ad_config_load's answer. */
+	int (*config_load)(struct ad_config **out, const char *path,
+			   char *err, size_t errlen);
 };
 
 /* Refusal code for the phase: callers treat all of them as "deny". */
@@ -68,6 +72,11 @@ static inline int pam_fail_code(const struct pam_ctx *x)
  * without the daemon: a PAM return code, or AD_PAM_GATE with x->initiator
  * and x->iuid set. pam_ctx_free() frees everything x owns (not x). */
 int pam_judge(struct pam_ctx *x, int argc, const char **argv);
+/* pam_approverd.c: the config through the core's config.c: 0 and *out,
+ * or an AD_ERR_* with err filled; *no_core is 1 when the core cannot be
+ * loaded (then nobody can tell who is an AI subject). */
+int pam_core_config(struct ad_config **out, const char *path, char *err,
+		    size_t errlen, int *no_core);
 void pam_ctx_free(struct pam_ctx *x);
 
 #endif

@@ -19,7 +19,9 @@
  *  - With [subjects] uids alone, sudo_who() makes no name-service look-up.
  *  - Core missing, untrusted, unloadable or of another version: that
  *    caller is refused (0) with the core's path and the reason, on sudo's
- *    stderr, in errstr and in syslog.
+ *    stderr, in errstr and in syslog; root still runs when the config
+ *    could not be read at all (§4.2), not when it was read but not read
+ *    whole (only the core could tell whether it names root).
  *  - The audit close is forwarded only when the core was loaded: only the
  *    core can have let an AI command through.
  */
@@ -28,14 +30,11 @@
 #include <string.h>
 #include <syslog.h>
 
-#include <unistd.h>
-
 #include "config.h"
 #include "coreload.h"
 #include "error.h"
 #include "nano_conf.h"
 #include "plugin.h"
-#include "safefile.h"
 #include "text.h"
 
 #define WHY_MAX 512
@@ -53,34 +52,12 @@ static struct {
 	char config[AD_SUDO_PATH_MAX];
 	struct ad_config *cfg;
 	int core_open; /* the core's approval open() returned 1 */
+	int unreadable; /* the config failed the trusted-file read */
 	char errstr[WHY_MAX];
 } fs;
 
 /* Loaded once, kept for the life of sudo (the audit close may need it). */
 static const struct ad_sudo_core *core;
-
-/* The config as config.c would read it in client mode ([subjects] only),
- * or NULL: unreadable, untrusted, not understood whole, host name unusable
- * as host_id, out of memory. The core then reads it and reports. */
-static struct ad_config *front_config(const char *path)
-{
-	char why[AD_WHY_MAX], host[256];
-	struct ad_nano_conf nc;
-	struct ad_config *cfg = NULL;
-	char *text = NULL;
-	size_t len = 0;
-
-	if (ad_safe_read(&text, &len, path, &ad_trust_root,
-	                 AD_CONFIG_FILE_MAX, why) != 0)
-		return NULL;
-	host[sizeof(host) - 1] = '\0';
-	if (ad_nano_parse(&nc, text, len) &&
-	    gethostname(host, sizeof(host) - 1) == 0 && ad_nano_host_ok(host) &&
-	    ad_nano_config(&cfg, &nc, text) != 0)
-		cfg = NULL;
-	free(text);
-	return cfg;
-}
 
 int front_open(unsigned int version, sudo_conv_t conversation,
                sudo_printf_t sudo_plugin_printf, char *const settings[],
@@ -88,6 +65,8 @@ int front_open(unsigned int version, sudo_conv_t conversation,
                char *const submit_argv[], char *const submit_envp[],
                char *const plugin_options[], const char **errstr)
 {
+	int rc;
+
 	front_close();
 	say_set_printf(sudo_plugin_printf);
 	fs.version = version;
@@ -104,7 +83,10 @@ int front_open(unsigned int version, sudo_conv_t conversation,
 		return -1;
 	/* On failure the core reloads it and reports (root passes, others
 	 * are refused); the front only needs to know it is not a human. */
-	fs.cfg = front_config(fs.config);
+	rc = ad_nano_load(&fs.cfg, fs.config, NULL, 0);
+	if (rc != 0)
+		fs.cfg = NULL;
+	fs.unreadable = rc < 0;
 	return 1;
 }
 
@@ -182,9 +164,11 @@ int front_check(char *const command_info[], char *const run_argv[],
 		uid_t uid = (uid_t)-1;
 		gid_t gid;
 
-		/* DESIGN §4.2: with the config broken root still runs, even
-		 * when the core (which says so loudly) cannot be loaded */
-		if (fs.cfg == NULL &&
+		/* DESIGN §4.2: with the config unreadable root still runs,
+		 * even when the core (which says so loudly) cannot be loaded.
+		 * A file read but not read whole may be valid and name root:
+		 * only the core could tell, so root is refused like anyone. */
+		if (fs.unreadable &&
 		    sudo_invoker(fs.user_info, &user, &uid, &gid) == 0 &&
 		    uid == 0) {
 			say("%s is unusable and the approval core cannot be "

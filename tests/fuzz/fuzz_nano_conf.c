@@ -1,13 +1,15 @@
 /* fuzz_nano_conf.c — the sudo front's config reader (common/nano_conf.c)
  * against the full one (config.c, client mode). Aborts when ad_nano_parse
  * accepts text that ad_config_parse refuses, or when the two disagree on
- * [subjects] users, groups or uids, or when ad_nano_config builds anything
- * else. ad_nano_parse may refuse what config.c accepts (the caller then
+ * [subjects] users, groups or uids, or on what a client reads besides
+ * (wait, socket, client_socket, host_id), or when ad_nano_config builds
+ * anything else. ad_nano_parse may refuse what config.c accepts (the caller then
  * asks the core): that direction is allowed, the other is a fail-open. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "nano_conf.h"
@@ -31,7 +33,12 @@ static void same_subjects(const struct ad_config *a, const struct ad_config *b)
 		   b->n_subject_users);
 	same_names(a->subject_groups, a->n_subject_groups, b->subject_groups,
 		   b->n_subject_groups);
-	if (a->n_subject_uids != b->n_subject_uids)
+	if (a->n_subject_uids != b->n_subject_uids ||
+	    a->client_wait != b->client_wait ||
+	    strcmp(a->socket, b->socket) != 0 ||
+	    strcmp(a->client_socket, b->client_socket) != 0 ||
+	    strcmp(a->host_id, b->host_id) != 0 ||
+	    strcmp(a->path, b->path) != 0)
 		abort();
 	for (size_t i = 0; i < a->n_subject_uids; i++)
 		if (a->subject_uids[i].lo != b->subject_uids[i].lo ||
@@ -43,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ad_config *full = NULL, *mine = NULL;
 	struct ad_nano_conf *nc;
-	char err[512];
+	char err[512], host[256] = "";
 	char *text;
 	int ok;
 
@@ -63,7 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ad_config_parse(&full, "fuzz.conf", text, AD_CONFIG_CLIENT,
 				    err, sizeof(err)) != 0)
 			abort(); /* nano said "understood", config.c refuses */
-		if (ad_nano_config(&mine, nc, text) == 0) {
+		if (gethostname(host, sizeof(host) - 1) != 0 ||
+		    !ad_nano_host_ok(host))
+			abort(); /* config.c accepted: the host name is fine */
+		if (ad_nano_config(&mine, nc, text, "fuzz.conf", host) == 0) {
 			same_subjects(mine, full);
 			ad_config_free(mine);
 		}

@@ -66,7 +66,16 @@ rm -f "$CORE_SO"
 out=$(as_user dave sudo -n /bin/true 2>&1); rc=$?
 tap_isnt "$rc" 0 "broken config and no core: human refused"
 tap_like "$out" "cannot load the approval core" "broken config and no core: message"
+# read but not read whole by the front: it may be valid and name root,
+# and only the core could tell; root is refused like everyone
 out=$(sudo -n id -u 2>&1); rc=$?
-tap_is "$rc" 0 "broken config and no core: root still runs sudo (DESIGN 4.2)"
+tap_isnt "$rc" 0 "config not read whole and no core: root is refused too"
+tap_like "$out" "cannot load the approval core" "…with the reason"
+# a config that cannot be read at all: root still runs (DESIGN 4.2)
+printf '[subjects]\nusers = ai-deploy\n' >"$T/approverd.conf"
+chmod 0666 "$T/approverd.conf"
+out=$(sudo -n id -u 2>&1); rc=$?
+tap_is "$rc" 0 "untrusted config and no core: root still runs sudo (DESIGN 4.2)"
 tap_like "$out" "unusable and the approval core cannot be loaded" "…with a loud message naming the cause"
+chmod 0644 "$T/approverd.conf"
 tap_done

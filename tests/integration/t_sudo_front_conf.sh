@@ -7,7 +7,8 @@
 #  1. [subjects] uids alone: dave (2201, outside 2001-2099) runs without the
 #     core; ai-deploy (2001) and ai-ops (2002) are sent to the core (refused
 #     without it, held fail-closed with it: no daemon).
-#  2. users/groups: the front decides for dave alone, sends ai-deploy on.
+#  2. users/groups: the front decides for dave alone, sends ai-deploy on;
+#     so it does with the shipped packaging/approverd.conf.example.
 #  3. text config.c accepts but the front does not read whole (an inline
 #     comment, a byte-order mark, a tab before '='): dave is sent to the
 #     core, which lets him run; without the core he is refused (the front
@@ -78,6 +79,12 @@ rm -f "$CORE_SO"
 runs dave "users/groups, no core: the front lets dave run"
 refused ai-deploy "$NOCORE" "users/groups, no core: ai-deploy is sent to the core"
 refused ai-ops "$NOCORE" "users/groups, no core: ai-ops (group ai-agents) is sent to the core"
+
+# the shipped example config (UTF-8 in its comments) is read by the front
+cp "$APPROVERD_TOP/packaging/approverd.conf.example" "$T/approverd.conf" &&
+	chmod 0644 "$T/approverd.conf"
+rm -f "$CORE_SO"
+runs dave "packaging/approverd.conf.example, no core: the front reads it and lets dave run"
 
 # 3. valid, but not read whole by the front: the core decides
 for form in "users = ai-deploy # the agent" "users = ai-deploy ; the agent" \

@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "nano_conf.h"
@@ -22,7 +24,7 @@ static int nano(const char *text)
 {
 	static struct ad_nano_conf nc;
 	struct ad_config *full = NULL, *mine = NULL;
-	char err[512];
+	char err[512], host[256] = "";
 	int ok = ad_nano_parse(&nc, text, strlen(text));
 
 	if (!ok)
@@ -31,7 +33,13 @@ static int nano(const char *text)
 			    sizeof(err)) != 0)
 		fail_msg("nano understood text config.c refuses (%s):\n%s",
 			 err, text);
-	assert_int_equal(ad_nano_config(&mine, &nc, text), 0);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	assert_int_equal(ad_nano_config(&mine, &nc, text, "t.conf", host), 0);
+	assert_int_equal(mine->client_wait, full->client_wait);
+	assert_string_equal(mine->socket, full->socket);
+	assert_string_equal(mine->client_socket, full->client_socket);
+	assert_string_equal(mine->host_id, full->host_id);
+	assert_string_equal(mine->path, full->path);
 	assert_int_equal(mine->n_subject_users, full->n_subject_users);
 	assert_int_equal(mine->n_subject_groups, full->n_subject_groups);
 	assert_int_equal(mine->n_subject_uids, full->n_subject_uids);
@@ -84,13 +92,16 @@ static void test_understood(void **state)
 	    "[client]\nwait = 86400\n[client]\nsocket = /x=y:z\n",
 	    "[client]\nwait = 1d\n",
 	    "[client]\nwait = 0005m\n",
-	    "[daemon]\nsocket = /run/a\nrequest_ttl = anything at all\n"
-	    "unknown_key = is skipped in client mode\n",
+	    ("[daemon]\nsocket = /run/a\nrequest_ttl = anything at all\n"
+	     "unknown_key = is skipped in client mode\n"),
 	    "[notify ops-team.1]\nurl = https://x\nbogus = 1\n",
-	    "[subjects]\nusers = a\n[daemon]\nuser = approverd\n[subjects]\n"
-	    "groups = g\n",
+	    ("[subjects]\nusers = a\n[daemon]\nuser = approverd\n[subjects]\n"
+	     "groups = g\n"),
 	    "[subjects]\nusers = a\n   \n\t\n",
 	    "[subjects]\nusers = a", /* no final newline */
+	    "# approverd.conf \xE2\x80\x94 UTF-8 in a comment\n;\ttab\n[client]\n",
+	    "[daemon]\nsocket = /d.sock\n", /* client_socket from [daemon] */
+	    "[daemon]\nsocket = /d.sock\n[client]\nsocket = /c.sock\n",
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -114,6 +125,9 @@ static void test_valid_but_not_understood(void **state)
 	    "[notify a b]\nurl = x\n",
 	    "[daemon]\nhost_id = caf\xC3\xA9\n",
 	    "[client]\nwait = 0000000000005s\n",
+	    "[subjects] # x\n",
+	    "[daemon]\nuser = caf\xC3\xA9\n", /* skipped key, non-ASCII */
+	    "[subjects]\nusers = a\n# ctrl \x01 in a comment\n",
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -137,8 +151,8 @@ static void test_invalid(void **state)
 	    "[subjects]\nusers = a\n[subjects]\nusers = b\n",
 	    "[subjects]\nusers = -a\n",
 	    "[subjects]\nusers = a/b\n",
-	    "[subjects]\nusers = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaa\n",
+	    ("[subjects]\nusers = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "aaaaaaaaaaaaaaaaaa\n"),
 	    "[subjects]\nuids = 0\n",
 	    "[subjects]\nuids = 4294967295\n",
 	    "[subjects]\nuids = 70-60\n",
@@ -158,6 +172,7 @@ static void test_invalid(void **state)
 	    "[daemon]\nsocket = /a\n[daemon]\nsocket = /b\n",
 	    "[subjects]\nusers = a\x01\n",
 	    "[subjects]\nusers\n",
+	    "[subjects]\nusers = a \xE2\x80\x94 b\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -205,6 +220,26 @@ static void test_limits(void **state)
 	assert_int_equal(nano(text), 0);
 }
 
+/* The shipped example config (packaging/) is read whole: otherwise every
+ * caller of a default install would go to the core. */
+static void test_shipped_example(void **state)
+{
+	const char *top = getenv("APPROVERD_TOP");
+	char path[4096], text[65536];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/packaging/approverd.conf.example",
+		 top != NULL ? top : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_true(full_ok(text));
+	assert_int_equal(nano(text), 1);
+}
+
 static void test_host_ok(void **state)
 {
 	assert_int_equal(ad_nano_host_ok("web-1.example.com"), 1);
@@ -223,6 +258,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_line_length),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_host_ok),
 	};
 
