@@ -53,6 +53,13 @@ static int is_digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
+/* [A-Za-z0-9._-]: user, group and notify names, host names (config.c). */
+static int is_name_char(char ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == '-';
+}
+
 /* s[0..n) equals the NUL-terminated word w. */
 static int word_is(const char *s, size_t n, const char *w)
 {
@@ -78,6 +85,18 @@ static int digits(uint64_t *v, const char *s, size_t n)
 	return 1;
 }
 
+/* The next item of a list value v[0..n) from *i: items are separated by
+ * commas and spaces (config.c's ad_split_list, for printable text). 1 and
+ * v[*i..*k) the item, or 0 at the end. */
+static int next_item(const char *v, size_t n, size_t *i, size_t *k)
+{
+	while (*i < n && (v[*i] == ',' || v[*i] == ' '))
+		(*i)++;
+	for (*k = *i; *k < n && v[*k] != ',' && v[*k] != ' ';)
+		(*k)++;
+	return *i < n;
+}
+
 /* One `uids` item "N" or "N-M", 1 <= N <= M <= NANO_UID_MAX. */
 static int uid_item(struct ad_nano_conf *c, const char *s, size_t n)
 {
@@ -101,22 +120,12 @@ static int uid_item(struct ad_nano_conf *c, const char *s, size_t n)
 	return 1;
 }
 
-/* The value of `uids`: items separated by commas and spaces. */
+/* The value of `uids`. */
 static int uid_list(struct ad_nano_conf *c, const char *v, size_t n)
 {
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (v[i] == ',' || v[i] == ' ') {
-			i++;
-			continue;
-		}
-		for (k = i; k < n && v[k] != ',' && v[k] != ' ';)
-			k++;
+	for (size_t i = 0, k; next_item(v, n, &i, &k); i = k)
 		if (!uid_item(c, v + i, k - i))
 			return 0;
-		i = k;
-	}
 	return 1;
 }
 
@@ -126,9 +135,7 @@ static int name_ok(const char *s, size_t n)
 	if (n == 0 || n > 64 || s[0] == '-')
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
-		      s[i] == '_' || s[i] == '-'))
+		if (!is_name_char(s[i]))
 			return 0;
 	return 1;
 }
@@ -138,21 +145,12 @@ static int name_ok(const char *s, size_t n)
 static int name_list(struct ad_nano_name *v, size_t *n, const char *s,
 		     size_t len, size_t off)
 {
-	size_t i = 0, k;
-
-	while (i < len) {
-		if (s[i] == ',' || s[i] == ' ') {
-			i++;
-			continue;
-		}
-		for (k = i; k < len && s[k] != ',' && s[k] != ' ';)
-			k++;
+	for (size_t i = 0, k; next_item(s, len, &i, &k); i = k) {
 		if (!name_ok(s + i, k - i) || *n >= AD_NANO_NAMES_MAX)
 			return 0;
 		v[*n].off = (uint32_t)(off + i);
 		v[*n].len = (uint32_t)(k - i);
 		(*n)++;
-		i = k;
 	}
 	return 1;
 }
@@ -194,9 +192,7 @@ static int section(const char *s, size_t n)
 		return N_CLIENT;
 	if (n > 7 && word_is(s, 7, "notify ")) {
 		for (size_t i = 7; i < n; i++)
-			if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') ||
-			      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
-			      s[i] == '_' || s[i] == '-'))
+			if (!is_name_char(s[i]))
 				return -1;
 		return N_SKIP;
 	}
@@ -419,9 +415,7 @@ int ad_nano_host_ok(const char *s)
 	if (s == NULL || s[0] == '-')
 		return 0;
 	for (; s[n] != '\0'; n++)
-		if (!(is_digit(s[n]) || (s[n] >= 'a' && s[n] <= 'z') ||
-		      (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '.' ||
-		      s[n] == '_' || s[n] == '-' || s[n] == ':'))
+		if (!is_name_char(s[n]) && s[n] != ':')
 			return 0;
 	return n > 0 && n <= 253;
 }

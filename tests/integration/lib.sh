@@ -441,6 +441,14 @@ tap_needed() { # file "lib... " desc: the libraries it needs (DT_NEEDED)
 	tap_is "$(readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
 		sort | tr '\n' ' ')" "$2" "$3"
 }
+# A root-owned plugin directory $L holding a copy of the front $1 named $2;
+# CORE_SO is where core_install puts the core ($3).
+ns_front_dir() { # front-so name core-name
+	L=$T/lib
+	mkdir -p "$L" && chmod 0755 "$L" || return 1
+	cp "$1" "$L/$2" && chmod 0644 "$L/$2" || return 1
+	CORE_SO=$L/$3
+}
 core_install() { # mode: a fresh root-owned copy of $CORE_SRC at $CORE_SO
 	rm -f "$CORE_SO"
 	cp "$CORE_SRC" "$CORE_SO" && chmod "$1" "$CORE_SO"

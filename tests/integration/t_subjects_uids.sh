@@ -61,16 +61,21 @@ chmod 0777 "$T/home/dave" "$T/home/ai-deploy" "$T/home/ai-ops"
 requests() { dl_ev_count '"event":"request"'; }
 req_id() { printf '%s\n' "$1" | grep -o 'R-[0-9A-F]\{4\}-[0-9A-F]\{4\}' | head -n 1; }
 ran() { grep -c "^tool ran: $1\$" "$T/ran.log"; }
+# $out/$rc of an attempt that must be held: refused with the pending
+# message, one request more than $n0, its record matching ERE; sets ID
+held() { # what ERE
+	tap_isnt "$rc" 0 "$1 is held"
+	tap_like "$out" "needs approval: request R-" "$1: ...with the pending message"
+	ID=$(req_id "$out")
+	tap_is "$(requests)" "$((n0 + 1))" "$1: ...the daemon made one request"
+	tap_like "$(grep -F "\"id\":\"$ID\"" "$DL_EVIDENCE" | grep '"event":"request"')" \
+		"$2" "$1: ...its request record"
+}
 
 # ---- 1. sudo: ai-deploy (uid 2001, the range's end) is held
 n0=$(requests)
 out=$(as_user ai-deploy sudo -n "$B/tool" held 2>&1); rc=$?
-tap_isnt "$rc" 0 "sudo: ai-deploy (uid 2001, in 1990-2001) is held (wait = 0: refused for now)"
-tap_like "$out" "needs approval: request R-" "sudo: ...with the pending message"
-ID=$(req_id "$out")
-tap_is "$(requests)" "$((n0 + 1))" "sudo: ...the daemon made one request"
-tap_like "$(grep -F "\"id\":\"$ID\"" "$DL_EVIDENCE" | grep '"event":"request"')" \
-	'"requester":"ai-deploy","uid":2001' "sudo: ...for requester ai-deploy, uid 2001"
+held "sudo: ai-deploy (uid 2001, in 1990-2001)" '"requester":"ai-deploy","uid":2001'
 tap_is "$(ran held)" 0 "sudo: ...the command did not run"
 out=$(dl_ctl_as alice approve "$ID" 2>&1)
 tap_like "$out" "approved" "sudo: alice approves $ID"
@@ -111,12 +116,7 @@ as_uid() { # uid cmd...
 
 n0=$(requests)
 out=$(pamtester -v ad-login ai-deploy acct_mgmt 2>&1); rc=$?
-tap_isnt "$rc" 0 "PAM: ai-deploy's login (account phase) is held"
-tap_like "$out" "needs approval: request R-" "PAM: ...with the pending message"
-ID=$(req_id "$out")
-tap_is "$(requests)" "$((n0 + 1))" "PAM: ...the daemon made one request"
-tap_like "$(grep -F "\"id\":\"$ID\"" "$DL_EVIDENCE" | grep '"event":"request"')" \
-	'"requester":"ai-deploy","uid":2001.*"service":"ad-login"' "PAM: ...for ai-deploy, service ad-login"
+held "PAM: ai-deploy's login (account phase)" '"requester":"ai-deploy","uid":2001.*"service":"ad-login"'
 dl_ctl_as alice approve "$ID" >/dev/null 2>&1
 out=$(pamtester -v ad-login ai-deploy acct_mgmt 2>&1); rc=$?
 tap_is "$rc" 0 "PAM: after alice's approval the account phase succeeds"

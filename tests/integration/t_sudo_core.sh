@@ -22,10 +22,7 @@ tap_like "$(readelf -d "$CORE_SRC")" "libsodium" "core links libsodium"
 
 ns_must users ns_users
 ns_must devlog ns_devlog
-L=$T/lib
-mkdir -p "$L" && chmod 0755 "$L"
-cp "$SO" "$L/sudo_approverd.so" && chmod 0644 "$L/sudo_approverd.so"
-CORE_SO=$L/sudo_approverd_core.so
+ns_must "plugin directory" ns_front_dir "$SO" sudo_approverd.so sudo_approverd_core.so
 ns_must "client config" ns_client_conf 0 "$T/run/none.sock"
 ns_must sudo ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
 ai-deploy ALL=(ALL) NOPASSWD: ALL" "Plugin sudoers_policy sudoers.so

@@ -26,10 +26,7 @@ tap_unlike "$(nm -D --undefined-only "$SO")" "ini_parse" "the front imports no i
 
 ns_must users ns_users
 ns_must devlog ns_devlog
-L=$T/lib
-mkdir -p "$L" && chmod 0755 "$L"
-cp "$SO" "$L/sudo_approverd.so" && chmod 0644 "$L/sudo_approverd.so"
-CORE_SO=$L/sudo_approverd_core.so
+ns_must "plugin directory" ns_front_dir "$SO" sudo_approverd.so sudo_approverd_core.so
 ns_must sudo ns_sudo "dave ALL=(ALL) NOPASSWD: ALL
 ai-deploy ALL=(ALL) NOPASSWD: ALL
 ai-ops ALL=(ALL) NOPASSWD: ALL" "Plugin sudoers_policy sudoers.so
