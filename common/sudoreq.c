@@ -41,17 +41,28 @@ static int fail(char *err, size_t errlen, int rc, const char *field,
 	return rc;
 }
 
+/* By hand, not strncmp: the sudo front imports one libc symbol less (each
+ * import is a symbol look-up for every sudo run). */
+const char *ad_sudo_value(const char *entry, const char *key)
+{
+	if (entry == NULL || key == NULL)
+		return NULL;
+	while (*key != '\0' && *entry == *key) {
+		entry++;
+		key++;
+	}
+	return *key == '\0' && *entry == '=' ? entry + 1 : NULL;
+}
+
 const char *ad_sudo_get(char *const *kv, const char *key)
 {
-	size_t klen;
+	const char *v;
 
 	if (kv == NULL || key == NULL)
 		return NULL;
-	klen = strlen(key);
-	for (; *kv != NULL; kv++) {
-		if (strncmp(*kv, key, klen) == 0 && (*kv)[klen] == '=')
-			return *kv + klen + 1;
-	}
+	for (; *kv != NULL; kv++)
+		if ((v = ad_sudo_value(*kv, key)) != NULL)
+			return v;
 	return NULL;
 }
 

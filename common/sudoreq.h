@@ -43,6 +43,8 @@ struct ad_sudo_arrays {
  * (sudo never repeats a key); entries without '=' are skipped.
  */
 const char *ad_sudo_get(char *const *kv, const char *key);
+/* The value of one "key=value" entry if its key is key, else NULL. */
+const char *ad_sudo_value(const char *entry, const char *key);
 
 /* 1 if the run_envp entry "NAME=VALUE" (or a bare NAME) is left out of the
  * execution digest: the benign list (TERM, COLORTERM, COLUMNS, LINES,

@@ -31,11 +31,10 @@
 static int sudo_options(char *config, size_t len, char *const opts[])
 {
 	for (; opts != NULL && *opts != NULL; opts++) {
-		const char *o = *opts;
+		const char *o = *opts, *v = ad_sudo_value(o, "config");
 
-		if (strncmp(o, "config=", 7) == 0 && o[7] == '/' &&
-		    strlen(o + 7) < len) {
-			memcpy(config, o + 7, strlen(o + 7) + 1);
+		if (v != NULL && v[0] == '/' && strlen(v) < len) {
+			memcpy(config, v, strlen(v) + 1);
 			continue;
 		}
 		say("sudo.conf: bad option '%.200s' for approverd_approval "
@@ -93,7 +92,8 @@ static int gids_parse(gid_t *v, size_t n, size_t *k, const char *p)
 	uint32_t g;
 
 	while (p != NULL && *p != '\0') {
-		len = strcspn(p, ",");
+		for (len = 0; p[len] != '\0' && p[len] != ',';)
+			len++;
 		if (len == 0 || len >= sizeof(tok) || *k >= n)
 			return -1;
 		memcpy(tok, p, len);
