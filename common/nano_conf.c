@@ -285,12 +285,14 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 	c->csock.len = c->dsock.len = 0;
 	c->wait = 0;
 	c->has_wait = 0;
+	c->line = 0;
 	if (text == NULL || len > AD_CONFIG_FILE_MAX)
 		return 0;
 	while (i < len) {
 		size_t b = i, n, j;
 		int s;
 
+		c->line++;
 		while (i < len && text[i] != '\n')
 			i++;
 		n = i - b;
@@ -328,6 +330,7 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 		if (!key_line(c, sec, seen, text + b, n, b))
 			return 0;
 	}
+	c->line = 0;
 	return 1;
 }
 

@@ -43,6 +43,7 @@ struct ad_nano_conf {
 					     not given */
 	uint64_t wait;                    /* [client] wait, seconds */
 	int has_wait;
+	unsigned line; /* ad_nano_parse gave 0: the line it stopped at */
 };
 
 /* 1: understood whole (into *c); 0: ask the full reader. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include "doctor.h"
 #include "error.h"
 #include "evidence.h"
+#include "nano_conf.h"
+#include "safefile.h"
 
 #define CFG_FIX "approverctl policy check, then fix the file:line it names"
 
@@ -33,6 +36,36 @@ static void find_daemon_user(struct doc *d)
 		   d->cfg->user);
 }
 
+/* Whether the sudo and PAM fronts read the file themselves (nano_conf.h):
+ * if not, every human's sudo and PAM phase loads the core to read it. */
+static void check_fronts(struct doc *d)
+{
+	char why[AD_WHY_MAX];
+	struct ad_nano_conf nc;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (ad_safe_read(&text, &len, d->config_path, &ad_trust_root,
+			 AD_CONFIG_FILE_MAX, why) != 0)
+		return; /* the config check above has said why */
+	if (!ad_nano_parse(&nc, text, len))
+		doc_report(d, DOC_WARN, "fronts", "write that line plainly: no "
+			   "comment after a value, no tab, no indented line, "
+			   "ASCII only outside comments (approverd.conf(5))",
+			   "%s:%u: not read by the sudo and PAM fronts, so every "
+			   "human's sudo and PAM check loads the approval core "
+			   "to read it (slower, still correct)", d->config_path,
+			   nc.line);
+	else if (nc.n_users == 0 && nc.n_groups == 0)
+		doc_report(d, DOC_OK, "fronts", NULL, "%s: read by the sudo and "
+			   "PAM fronts; AI subjects named by uid only, so a "
+			   "human needs no name-service look-up", d->config_path);
+	else
+		doc_report(d, DOC_OK, "fronts", NULL, "%s: read by the sudo and "
+			   "PAM fronts", d->config_path);
+	free(text);
+}
+
 void doc_check_config(struct doc *d)
 {
 	char err[DOC_DETAIL_MAX] = "";
@@ -49,6 +82,7 @@ void doc_check_config(struct doc *d)
 		   "AI group(s), %zu AI uid range(s)", d->config_path,
 		   d->cfg->n_subject_users, d->cfg->n_subject_groups,
 		   d->cfg->n_subject_uids);
+	check_fronts(d);
 	find_daemon_user(d);
 	err[0] = '\0';
 	if (ad_policy_load(&d->pol, d->cfg->policy, err, sizeof(err)) != 0) {

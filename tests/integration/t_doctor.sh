@@ -131,6 +131,7 @@ check "good tree: su account phase through @include" 'has OK pam:su "common-acco
 check "good tree: sshd account phase through include" 'has OK pam:sshd "common-account:4"'
 check "good tree: absent services are not reported" '! has "[A-Z]+" pam:login ""'
 check "good tree: config valid" 'has OK config "valid; 2 AI user"'
+check "good tree: the fronts read the config themselves" 'has OK fronts "read by the sudo and PAM fronts$"'
 check "good tree: policy valid" 'has OK policy "valid; 2 rule"'
 check "good tree: alice key OK" 'has OK key:alice "user alice, key id [0-9a-f]{16}"'
 check "good tree: bob key OK" 'has OK key:bob "user bob"'
@@ -255,9 +256,17 @@ printf '[rule x]\ncommand = /bin/true\nbogus = 1\n' >"$POL"; doctor
 check "broken policy: FAIL naming file:line" 'has FAIL policy "policy.conf:3"'
 check "broken policy: exit 1" '[ $rc -eq 1 ]'
 cp "$T/policy.good" "$POL"
-cp "$CFG" "$T/cfg.good"; printf '[daemon]\nnope = 1\n' >>"$CFG"; doctor
+cp "$CFG" "$T/cfg.good"
+sed -i 's/^users = ai-deploy, ai-ops$/& # the agents/' "$CFG"; doctor
+check "inline comment: config still valid" 'has OK config "valid; 2 AI user"'
+check "inline comment: WARN naming the line the fronts stop at" 'has WARN fronts "approverd.conf:10: not read by the sudo and PAM fronts"'
+check "inline comment: exit 0 (slower, not wrong)" '[ $rc -eq 0 ]'
+sed -i 's/^users = .*/uids = 2001-2099/' "$CFG"; doctor
+check "uids only: the fronts need no name-service look-up" 'has OK fronts "AI subjects named by uid only"'
+cp "$T/cfg.good" "$CFG"; printf '[daemon]\nnope = 1\n' >>"$CFG"; doctor
 check "broken config: FAIL" 'has FAIL config "approverd.conf"'
 check "broken config: dependent checks not run" 'has WARN evidence "not checked: the config is invalid"'
+check "broken config: no fronts line" '! has "[A-Z]+" fronts ""'
 cp "$T/cfg.good" "$CFG"
 chmod 0640 "$R/etc/approverd/host.key"; doctor
 check "host key mode 0640: FAIL" 'has FAIL host-key "mode 0640; want a regular file, mode 0600"'

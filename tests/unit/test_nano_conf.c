@@ -240,6 +240,19 @@ static void test_shipped_example(void **state)
 	assert_int_equal(nano(text), 1);
 }
 
+/* Where the reader stopped (approverctl doctor names the line). */
+static void test_stop_line(void **state)
+{
+	struct ad_nano_conf nc;
+	const char *t = "# c\n[subjects]\nusers = a\ngroups = b # x\n";
+
+	assert_int_equal(ad_nano_parse(&nc, t, strlen(t)), 0);
+	assert_int_equal(nc.line, 4);
+	t = "[subjects]\r\nusers = a\r\n";
+	assert_int_equal(ad_nano_parse(&nc, t, strlen(t)), 1);
+	assert_int_equal(nc.line, 0);
+}
+
 static void test_host_ok(void **state)
 {
 	assert_int_equal(ad_nano_host_ok("web-1.example.com"), 1);
@@ -259,6 +272,7 @@ int main(void)
 	    cmocka_unit_test(test_line_length),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_shipped_example),
+	    cmocka_unit_test(test_stop_line),
 	    cmocka_unit_test(test_host_ok),
 	};
 
