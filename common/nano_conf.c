@@ -3,7 +3,8 @@
  * of the INI that config.c reads through libinih and ini_lines.c:
  *
  *   blank line          only spaces/tabs
- *   comment             '#' or ';' first on the line, then printable ASCII
+ *   comment             '#' or ';' first on the line, then any byte but
+ *                       controls (UTF-8 included: inih skips the line)
  *   [daemon] [subjects] [client] [notify NAME]   nothing before or after
  *   key = value         key [a-z_]+ at column 0, spaces around '=', value
  *                       printable ASCII without '#' and ';'
