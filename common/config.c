@@ -89,24 +89,11 @@ struct cfg_parse {
 	unsigned seen[N_KEYS]; /* line of first occurrence, 0 = not seen */
 };
 
-/* User, group and role names: portable characters, not starting with '-'. */
+/* User, group and role names: portable characters, not starting with '-'
+ * (text.h; the fronts' reader, nano_conf.c, judges by the same rule). */
 static int name_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max || s[0] == '-')
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
-static int host_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= 253 && s[0] != '-' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:") == n;
+	return ad_name_ok(s, strlen(s), max);
 }
 
 static int set_string(char **field, const char *v)
@@ -262,7 +249,7 @@ static int set_value(const struct key_def *k, struct ad_config *c,
 		return set_string(field, v);
 	case K_NAME:
 	case K_HOST:
-		if (k->kind == K_NAME ? !name_ok(v, 32) : !host_ok(v)) {
+		if (k->kind == K_NAME ? !name_ok(v, 32) : !ad_host_name_ok(v)) {
 			snprintf(msg, msglen, "bad value '%.64s' for '%s'", v,
 				 k->key);
 			return AD_ERR_CONFIG;
@@ -378,7 +365,8 @@ static int config_finish(struct ad_config *c, char *err, size_t errlen)
 
 	if (c->host_id == NULL) {
 		memset(host, 0, sizeof(host));
-		if (gethostname(host, sizeof(host) - 1) != 0 || !host_ok(host)) {
+		if (gethostname(host, sizeof(host) - 1) != 0 ||
+		    !ad_host_name_ok(host)) {
 			snprintf(err, errlen, "%s: cannot use the host name as "
 					      "host_id; set host_id in [daemon]",
 				 c->path);

@@ -11,7 +11,8 @@
  *
  * Each line may end in "\r\n" and holds at most AD_INI_LINE_MAX bytes, as
  * in ini_lines.c. Keys are judged as config.c does in client mode:
- * [subjects] users, groups (names as config.c's name_ok) and uids;
+ * [subjects] users, groups (names by text.h's ad_name_ok, as config.c)
+ * and uids;
  * [client] wait and socket;
  * [daemon] socket (every other [daemon] key and every [notify] key is
  * skipped by the full reader too). Any doubt: 0.
@@ -20,16 +21,29 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "error.h"
 #include "ini_lines.h"
+#include "num.h"
 #include "safefile.h"
 #include "text.h"
 
 enum nsec { N_NONE, N_DAEMON, N_SUBJECTS, N_CLIENT, N_SKIP };
 enum nseen { S_UIDS, S_USERS, S_GROUPS, S_WAIT, S_CSOCK, S_DSOCK, S_N };
+
+/* The keys a client reads (config.c's keys[] in client mode). */
+static const struct {
+	enum nsec sec;
+	const char *key;
+	enum nseen slot;
+} nkeys[] = {
+    {N_SUBJECTS, "uids", S_UIDS},  {N_SUBJECTS, "users", S_USERS},
+    {N_SUBJECTS, "groups", S_GROUPS}, {N_CLIENT, "wait", S_WAIT},
+    {N_CLIENT, "socket", S_CSOCK}, {N_DAEMON, "socket", S_DSOCK},
+};
 
 #define NANO_UID_MAX AD_SUBJECT_UID_MAX
 #define NANO_WAIT_MAX AD_CLIENT_WAIT_MAX
@@ -54,13 +68,6 @@ static int is_digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-/* [A-Za-z0-9._-]: user, group and notify names, host names (config.c). */
-static int is_name_char(char ch)
-{
-	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == '-';
-}
-
 /* s[0..n) equals the NUL-terminated word w. */
 static int word_is(const char *s, size_t n, const char *w)
 {
@@ -70,20 +77,6 @@ static int word_is(const char *s, size_t n, const char *w)
 		if (s[i] != w[i])
 			return 0;
 	return i == n && w[i] == '\0';
-}
-
-/* Decimal digits s[0..n) (1..10 of them) into *v; 0 if not that. */
-static int digits(uint64_t *v, const char *s, size_t n)
-{
-	*v = 0;
-	if (n == 0 || n > 10)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return 0;
-		*v = *v * 10 + (uint64_t)(s[i] - '0');
-	}
-	return 1;
 }
 
 /* The next item of a list value v[0..n) from *i: items are separated by
@@ -98,7 +91,9 @@ static int next_item(const char *v, size_t n, size_t *i, size_t *k)
 	return *i < n;
 }
 
-/* One `uids` item "N" or "N-M", 1 <= N <= M <= NANO_UID_MAX. */
+/* One `uids` item "N" or "N-M", 1 <= N <= M <= NANO_UID_MAX, read by
+ * num.h as config.c reads it; a number of more than 10 digits (leading
+ * zeros) is left to config.c. */
 static int uid_item(struct ad_nano_conf *c, const char *s, size_t n)
 {
 	uint64_t lo, hi;
@@ -106,18 +101,16 @@ static int uid_item(struct ad_nano_conf *c, const char *s, size_t n)
 
 	while (k < n && s[k] != '-')
 		k++;
-	if (!digits(&lo, s, k))
+	if (k > 10 || ad_parse_u64_n(&lo, s, k, 1, NANO_UID_MAX) != 0)
 		return 0;
-	if (k == n)
-		hi = lo;
-	else if (!digits(&hi, s + k + 1, n - k - 1))
+	hi = lo;
+	if (k < n && (n - k - 1 > 10 ||
+		      ad_parse_u64_n(&hi, s + k + 1, n - k - 1, 1,
+				     NANO_UID_MAX) != 0))
 		return 0;
-	if (lo < 1 || hi > NANO_UID_MAX || lo > hi ||
-	    c->n >= AD_NANO_RANGES_MAX)
+	if (lo > hi || c->n >= AD_NANO_RANGES_MAX)
 		return 0;
-	c->r[c->n].lo = (uint32_t)lo;
-	c->r[c->n].hi = (uint32_t)hi;
-	c->n++;
+	c->r[c->n++] = (struct ad_uid_range){(uint32_t)lo, (uint32_t)hi};
 	return 1;
 }
 
@@ -130,24 +123,13 @@ static int uid_list(struct ad_nano_conf *c, const char *v, size_t n)
 	return 1;
 }
 
-/* config.c name_ok(s, 64): 1..64 of [A-Za-z0-9._-], not starting '-'. */
-static int name_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 64 || s[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!is_name_char(s[i]))
-			return 0;
-	return 1;
-}
-
 /* The value of `users` or `groups` at offset off of the text: names
  * separated by commas and spaces, into v (count *n). */
 static int name_list(struct ad_nano_name *v, size_t *n, const char *s,
 		     size_t len, size_t off)
 {
 	for (size_t i = 0, k; next_item(s, len, &i, &k); i = k) {
-		if (!name_ok(s + i, k - i) || *n >= AD_NANO_NAMES_MAX)
+		if (!ad_name_ok(s + i, k - i, 64) || *n >= AD_NANO_NAMES_MAX)
 			return 0;
 		v[*n].off = (uint32_t)(off + i);
 		v[*n].len = (uint32_t)(k - i);
@@ -156,26 +138,14 @@ static int name_list(struct ad_nano_name *v, size_t *n, const char *s,
 	return 1;
 }
 
-/* A duration 0..NANO_WAIT_MAX seconds as num.c reads it: digits, then
- * at most one unit s, m, h or d; the seconds into *out. */
+/* [client] wait, 0..NANO_WAIT_MAX seconds, read by num.h as config.c
+ * reads it; more than 9 digits (leading zeros) is left to config.c. */
 static int wait_ok(uint64_t *out, const char *v, size_t n)
 {
-	uint64_t d, mul = 1;
+	size_t d = n > 0 && !is_digit(v[n - 1]) ? n - 1 : n;
 
-	if (n > 0 && !is_digit(v[n - 1])) {
-		switch (v[n - 1]) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		default: return 0;
-		}
-		n--;
-	}
-	if (n > 9 || !digits(&d, v, n) || d * mul > NANO_WAIT_MAX)
-		return 0;
-	*out = d * mul;
-	return 1;
+	return d <= 9 && ad_parse_duration_n(out, v, n) == 0 &&
+	       *out <= NANO_WAIT_MAX;
 }
 
 /* "[...]" of length n: the section it opens, or -1 if not understood. */
@@ -193,7 +163,7 @@ static int section(const char *s, size_t n)
 		return N_CLIENT;
 	if (n > 7 && word_is(s, 7, "notify ")) {
 		for (size_t i = 7; i < n; i++)
-			if (!is_name_char(s[i]))
+			if (!ad_name_char(s[i]))
 				return -1;
 		return N_SKIP;
 	}
@@ -223,33 +193,11 @@ static int key_line(struct ad_nano_conf *c, enum nsec sec, unsigned seen[],
 	for (size_t i = v; i < e; i++)
 		if (s[i] == '#' || s[i] == ';')
 			return 0;
-	switch (sec) {
-	case N_SUBJECTS:
-		if (word_is(s, k, "uids"))
-			slot = S_UIDS;
-		else if (word_is(s, k, "users"))
-			slot = S_USERS;
-		else if (word_is(s, k, "groups"))
-			slot = S_GROUPS;
-		else
-			return 0;
-		break;
-	case N_CLIENT:
-		if (word_is(s, k, "wait"))
-			slot = S_WAIT;
-		else if (word_is(s, k, "socket"))
-			slot = S_CSOCK;
-		else
-			return 0;
-		break;
-	case N_DAEMON:
-		if (!word_is(s, k, "socket"))
-			return 1; /* skipped in client mode */
-		slot = S_DSOCK;
-		break;
-	default:
-		return 1; /* [notify NAME]: skipped in client mode */
-	}
+	for (size_t i = 0; i < sizeof(nkeys) / sizeof(nkeys[0]); i++)
+		if (nkeys[i].sec == sec && word_is(s, k, nkeys[i].key))
+			slot = (int)nkeys[i].slot;
+	if (slot < 0) /* other [daemon] and [notify] keys: skipped */
+		return sec == N_DAEMON || sec == N_SKIP;
 	if (seen[slot]++ != 0)
 		return 0;
 	switch (slot) {
@@ -265,13 +213,8 @@ static int key_line(struct ad_nano_conf *c, enum nsec sec, unsigned seen[],
 	default: /* a socket: an absolute path */
 		if (e == v || s[v] != '/')
 			return 0;
-		if (slot == S_CSOCK) {
-			c->csock.off = (uint32_t)(off + v);
-			c->csock.len = (uint32_t)(e - v);
-		} else {
-			c->dsock.off = (uint32_t)(off + v);
-			c->dsock.len = (uint32_t)(e - v);
-		}
+		*(slot == S_CSOCK ? &c->csock : &c->dsock) =
+		    (struct ad_nano_name){(uint32_t)(off + v), (uint32_t)(e - v)};
 		return 1;
 	}
 }
@@ -335,6 +278,8 @@ int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len)
 	return 1;
 }
 
+/* A byte loop, not memcpy: with _FORTIFY_SOURCE a copy into a fresh
+ * allocation becomes __memcpy_chk, one more import for every sudo. */
 static char *copy_out(const char *p, size_t n)
 {
 	char *d = malloc(n + 1);
@@ -345,6 +290,13 @@ static char *copy_out(const char *p, size_t n)
 		d[n] = '\0';
 	}
 	return d;
+}
+
+/* A [client]/[daemon] socket given in the text, else config.c's default. */
+static char *socket_copy(const struct ad_nano_name *v, const char *text)
+{
+	return v->len ? copy_out(text + v->off, v->len)
+		      : copy_out(AD_DEFAULT_SOCKET, sizeof(AD_DEFAULT_SOCKET) - 1);
 }
 
 static char **names_copy(const struct ad_nano_name *v, size_t n,
@@ -359,15 +311,6 @@ static char **names_copy(const struct ad_nano_name *v, size_t n,
 		}
 	}
 	return l;
-}
-
-static size_t str_len(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0')
-		n++;
-	return n;
 }
 
 int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
@@ -386,21 +329,15 @@ int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
 	cfg->n_subject_groups = c->n_groups;
 	if (c->n > 0 &&
 	    (cfg->subject_uids = calloc(c->n, sizeof(*cfg->subject_uids))))
-		for (size_t i = 0; i < c->n; i++) {
-			cfg->subject_uids[i].lo = c->r[i].lo;
-			cfg->subject_uids[i].hi = c->r[i].hi;
-		}
+		for (size_t i = 0; i < c->n; i++)
+			cfg->subject_uids[i] = c->r[i];
 	cfg->n_subject_uids = c->n;
 	/* config.c: defaults, then [client] socket falls back to [daemon] */
 	cfg->client_wait = c->has_wait ? c->wait : AD_CLIENT_WAIT_DEFAULT;
-	cfg->socket = c->dsock.len ? copy_out(text + c->dsock.off, c->dsock.len)
-				   : copy_out(AD_DEFAULT_SOCKET,
-					      sizeof(AD_DEFAULT_SOCKET) - 1);
-	cfg->client_socket = cs->len ? copy_out(text + cs->off, cs->len)
-				     : copy_out(AD_DEFAULT_SOCKET,
-						sizeof(AD_DEFAULT_SOCKET) - 1);
-	cfg->path = copy_out(path, str_len(path));
-	cfg->host_id = copy_out(host, str_len(host));
+	cfg->socket = socket_copy(&c->dsock, text);
+	cfg->client_socket = socket_copy(cs, text);
+	cfg->path = copy_out(path, strlen(path));
+	cfg->host_id = copy_out(host, strlen(host));
 	if (cfg->subject_users == NULL || cfg->subject_groups == NULL ||
 	    (c->n > 0 && cfg->subject_uids == NULL) || cfg->socket == NULL ||
 	    cfg->client_socket == NULL || cfg->path == NULL ||
@@ -410,18 +347,6 @@ int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
 	}
 	*out = cfg;
 	return 0;
-}
-
-int ad_nano_host_ok(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL || s[0] == '-')
-		return 0;
-	for (; s[n] != '\0'; n++)
-		if (!is_name_char(s[n]) && s[n] != ':')
-			return 0;
-	return n > 0 && n <= 253;
 }
 
 int ad_nano_load(struct ad_config **out, const char *path, char *why,
@@ -446,7 +371,8 @@ int ad_nano_load(struct ad_config **out, const char *path, char *why,
 	}
 	host[sizeof(host) - 1] = '\0';
 	if (!ad_nano_parse(&nc, text, len) ||
-	    gethostname(host, sizeof(host) - 1) != 0 || !ad_nano_host_ok(host))
+	    gethostname(host, sizeof(host) - 1) != 0 ||
+	    !ad_host_name_ok(host))
 		rc = 1;
 	else if ((rc = ad_nano_config(out, &nc, text, path, host)) != 0 &&
 		 why != NULL &&

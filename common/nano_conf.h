@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 #define AD_NANO_RANGES_MAX 64 /* as config.c's limit on `uids` items */
 #define AD_NANO_NAMES_MAX 100 /* more than one line can hold */
 
@@ -33,9 +35,7 @@ struct ad_nano_name {
 
 struct ad_nano_conf {
 	size_t n; /* uids ranges */
-	struct {
-		uint32_t lo, hi;
-	} r[AD_NANO_RANGES_MAX];
+	struct ad_uid_range r[AD_NANO_RANGES_MAX];
 	size_t n_users, n_groups;
 	struct ad_nano_name users[AD_NANO_NAMES_MAX];
 	struct ad_nano_name groups[AD_NANO_NAMES_MAX];
@@ -49,15 +49,11 @@ struct ad_nano_conf {
 /* 1: understood whole (into *c); 0: ask the full reader. */
 int ad_nano_parse(struct ad_nano_conf *c, const char *text, size_t len);
 
-struct ad_config;
 /* A client-mode struct ad_config as config.c fills it: [subjects],
  * client_wait, socket, client_socket, host_id (host) and path (strings
  * copied out of text); free with ad_config_free. 0 or AD_ERR_NOMEM. */
 int ad_nano_config(struct ad_config **out, const struct ad_nano_conf *c,
 		   const char *text, const char *path, const char *host);
-
-/* 1 if name is usable as the host id (config.c's rule), else 0. */
-int ad_nano_host_ok(const char *name);
 
 /*
  * The client config at path, read with the trusted-file rules of

@@ -34,7 +34,8 @@ static int parse_digits(uint64_t *out, const char *s, size_t n)
 	return AD_OK;
 }
 
-int ad_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+int ad_parse_u64_n(uint64_t *out, const char *s, size_t n, uint64_t min,
+		   uint64_t max)
 {
 	uint64_t v;
 	int r;
@@ -42,12 +43,20 @@ int ad_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
 	*out = 0;
 	if (s == NULL)
 		return AD_ERR_INVALID;
-	if ((r = parse_digits(&v, s, strlen(s))) != 0)
+	if ((r = parse_digits(&v, s, n)) != 0)
 		return r;
 	if (v < min || v > max)
 		return AD_ERR_RANGE;
 	*out = v;
 	return AD_OK;
+}
+
+int ad_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+{
+	*out = 0;
+	if (s == NULL)
+		return AD_ERR_INVALID;
+	return ad_parse_u64_n(out, s, strlen(s), min, max);
 }
 
 int ad_parse_u32(uint32_t *out, const char *s, uint32_t min, uint32_t max)
@@ -80,12 +89,19 @@ static uint64_t unit_seconds(char c)
 
 int ad_parse_duration(uint64_t *out_seconds, const char *s)
 {
+	*out_seconds = 0;
+	if (s == NULL)
+		return AD_ERR_INVALID;
+	return ad_parse_duration_n(out_seconds, s, strlen(s));
+}
+
+int ad_parse_duration_n(uint64_t *out_seconds, const char *s, size_t n)
+{
 	uint64_t v, mul = 1;
-	size_t n;
 	int r;
 
 	*out_seconds = 0;
-	if (s == NULL || (n = strlen(s)) == 0)
+	if (s == NULL || n == 0)
 		return AD_ERR_INVALID;
 	if (s[n - 1] < '0' || s[n - 1] > '9') {
 		if ((mul = unit_seconds(s[n - 1])) == 0)

@@ -140,6 +140,36 @@ int ad_has_ctrl(const char *s)
 	return found;
 }
 
+/* By hand, no libc call: the sudo and PAM fronts use these (each libc
+ * import costs every sudo a symbol look-up). */
+int ad_name_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '-';
+}
+
+int ad_name_ok(const char *s, size_t n, size_t max)
+{
+	if (n == 0 || n > max || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!ad_name_char(s[i]))
+			return 0;
+	return 1;
+}
+
+int ad_host_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || s[0] == '-')
+		return 0;
+	for (; s[n] != '\0'; n++)
+		if (!ad_name_char(s[n]) && s[n] != ':')
+			return 0;
+	return n > 0 && n <= 253;
+}
+
 static int is_sep(char c)
 {
 	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||

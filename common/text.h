@@ -24,6 +24,14 @@ char *ad_sanitize(const char *in, size_t cap);
 
 /* Constant-time-ish checks used by parsers. */
 int ad_has_ctrl(const char *s); /* any byte < 0x20 or 0x7f */
+/* A user, group or notify-name character: [A-Za-z0-9._-]. */
+int ad_name_char(char c);
+/* s[0..n) is a name of 1..max such characters, not starting with '-'
+ * (config.c and the fronts' reader, nano_conf.c, both judge by this). */
+int ad_name_ok(const char *s, size_t n, size_t max);
+/* s may be the host id: 1..253 name characters or ':', not starting
+ * with '-'. NULL: 0. */
+int ad_host_name_ok(const char *s);
 
 /* Split a comma/space separated list ("a, b,c") into a NULL-terminated
  * malloc'ed array of malloc'ed strings; *n_out gets the count. */

@@ -59,16 +59,15 @@ int pam_core_config(struct ad_config **out, const char *path, char *err,
 		    size_t errlen, int *no_core)
 {
 	char why[600];
-	int rc;
 
 	*out = NULL;
 	*no_core = 0;
-	if ((rc = core_get(why, sizeof(why))) != 0) {
+	if (core_get(why, sizeof(why)) != 0) {
 		*no_core = 1;
 		snprintf(err, errlen, "not read whole by the module, and the "
 			 "approval core (which reads it in full) cannot be "
 			 "loaded: %s", why);
-		return rc < 0 ? rc : AD_ERR_NOTFOUND;
+		return AD_ERR_NOTFOUND;
 	}
 	return core->config_load(out, path, err, errlen);
 }

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "nano_conf.h"
+#include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    err, sizeof(err)) != 0)
 			abort(); /* nano said "understood", config.c refuses */
 		if (gethostname(host, sizeof(host) - 1) != 0 ||
-		    !ad_nano_host_ok(host))
+		    !ad_host_name_ok(host))
 			abort(); /* config.c accepted: the host name is fine */
 		if (ad_nano_config(&mine, nc, text, "fuzz.conf", host) == 0) {
 			same_subjects(mine, full);
@@ -79,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		ad_config_free(full);
 	}
-	(void)ad_nano_host_ok(text);
+	(void)ad_host_name_ok(text);
 	free(nc);
 	free(text);
 	return 0;

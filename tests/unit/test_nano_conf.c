@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "nano_conf.h"
+#include "text.h"
 
 /* nano's answer; when 1, also config.c's subjects equal nano's */
 static int nano(const char *text)
@@ -255,12 +256,12 @@ static void test_stop_line(void **state)
 
 static void test_host_ok(void **state)
 {
-	assert_int_equal(ad_nano_host_ok("web-1.example.com"), 1);
-	assert_int_equal(ad_nano_host_ok("fe80::1"), 1);
-	assert_int_equal(ad_nano_host_ok(""), 0);
-	assert_int_equal(ad_nano_host_ok("-x"), 0);
-	assert_int_equal(ad_nano_host_ok("a b"), 0);
-	assert_int_equal(ad_nano_host_ok(NULL), 0);
+	assert_int_equal(ad_host_name_ok("web-1.example.com"), 1);
+	assert_int_equal(ad_host_name_ok("fe80::1"), 1);
+	assert_int_equal(ad_host_name_ok(""), 0);
+	assert_int_equal(ad_host_name_ok("-x"), 0);
+	assert_int_equal(ad_host_name_ok("a b"), 0);
+	assert_int_equal(ad_host_name_ok(NULL), 0);
 }
 
 int main(void)
