@@ -46,6 +46,17 @@ done
 $CC $CFLAGS_B -shared -Wl,-z,relro,-z,now -o "$BIN/null_plugin.so" \
 	"$TOP/bench/null_plugin.c" || {
 	echo "bench/run.sh: cannot build null_plugin.so" >&2; exit 1; }
+# the floor of any approval plugin that judges [subjects] users and groups
+# (s_sudo.sh variant "nssfloor"): the same file with its look-ups
+# shellcheck disable=SC2086
+$CC $CFLAGS_B -DNSS_FLOOR -shared -Wl,-z,relro,-z,now \
+	-o "$BIN/nssfloor_plugin.so" "$TOP/bench/null_plugin.c" || {
+	echo "bench/run.sh: cannot build nssfloor_plugin.so" >&2; exit 1; }
+# the floors of a PAM module (s_pam.sh stacks "bench-null", "bench-nssfloor")
+# shellcheck disable=SC2086
+$CC $CFLAGS_B -shared -Wl,-z,relro,-z,now -o "$BIN/null_pam.so" \
+	"$TOP/bench/null_pam.c" -lpam || {
+	echo "bench/run.sh: cannot build null_pam.so" >&2; exit 1; }
 
 export APPROVERD_TOP="$TOP" APPROVERD_BUILD="$B" BENCH_BIN="$BIN"
 export BENCH_FIXTURES="$BIN/fixtures"
@@ -104,6 +115,8 @@ ratio cpu_sshd_human_approverd_vs_plain sshd_human_approverd_cpu_us sshd_human_p
 ratio cpu_sshd_ai_approved_vs_plain sshd_ai_approved_cpu_us sshd_ai_plain_cpu_us
 for c in 1 4 16 64; do
 	ratio "cycles_c${c}_vs_raw_fdatasync" "cycles_per_s_c$c" raw_fdatasync_per_s
+	ratio "cycles_c${c}_vs_floor" "cycles_per_s_c$c" "floor_cycles_per_s_c$c"
+	ratio "cpu_cycle_c${c}_approverd_vs_floor" "cpu_us_per_cycle_c$c" "floor_cpu_us_per_cycle_c$c"
 done
 ratio evidence_append_vs_raw_fdatasync evidence_append_per_s raw_fdatasync_per_s
 for n in 100000 1000000; do

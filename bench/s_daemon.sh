@@ -8,7 +8,13 @@
 # waiting client release latency; 1,000 parked waiters (RSS, release).
 # Per cycle, also the CPU time of the daemon (/proc/PID/stat: every thread)
 # and of the harness's client threads (getrusage), so that what bounds the
-# rate on this machine is measured, not inferred.
+# rate on this machine is measured, not inferred. Beside each cycles run,
+# the floor of the cycle's shape on the same disk and CPUs (bench_raw
+# floor: one epoll loop on a real socket doing only the four round trips,
+# the signature and its check, and four chained records per cycle with
+# syslog lines and group-committed fdatasync, nothing else); and once a
+# round that floor at the most clients with its records on a tmpfs (an
+# fdatasync that costs nothing: the ceiling of any pipelining of the sync).
 . "$APPROVERD_TOP/tests/integration/lib.sh"
 ns_reexec "$0" "$@"
 . "$APPROVERD_TOP/tests/integration/daemon_lib.sh"
@@ -34,8 +40,15 @@ EVDIR=$(dirname "$DL_EVIDENCE")
 echo "# evidence on $(df -P "$EVDIR" | awk 'NR==2{print $1" ("$6")"}'), $(nproc) CPUs"
 
 CLIENTS=${BENCH_CLIENTS:-"1 4 16 64"}
-fs=; fsms=; ed=; ap=
-for c in $CLIENTS; do eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; eval "dc_$c="; eval "cc_$c="; done
+fs=; fsms=; ed=; ap=; fln=
+# a tmpfs for the floor without a disk (private to the namespace)
+NOSYNC=$T/floor-tmpfs
+mkdir -p "$NOSYNC" && mount -t tmpfs -o size=64m,mode=0700 tmpfs "$NOSYNC" ||
+	bench_fail "tmpfs for the floor"
+for c in $CLIENTS; do
+	eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; eval "dc_$c="; eval "cc_$c="
+	eval "fl_$c="; eval "flc_$c="; eval "fls_$c="; eval "tc_$c="
+done
 # the daemon's CPU time so far (user + system, every thread), clock ticks
 HZ=$(getconf CLK_TCK)
 dcpu() { awk '{ print $14 + $15 }' "/proc/$DL_PID/stat"; }
@@ -62,11 +75,24 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		eval "dc_$c=\"\$dc_$c $(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
 			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')\""
 		eval "cc_$c=\"\$cc_$c $(bench_val client_cpu_us_per_cycle "$out")\""
+		# daemon + clients: the figure the floor's whole process compares to
+		eval "tc_$c=\"\$tc_$c $(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
+			-v cc="$(bench_val client_cpu_us_per_cycle "$out")" \
+			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n + cc : 0) }')\""
 		eval "rps_$c=\"\$rps_$c $(awk -v s=$((${s1:-0} - ${s0:-0})) \
 			-v n=$((${n1:-0} - ${n0:-0})) 'BEGIN { printf "%.1f", s ? n / s : 0 }')\""
 		eval "cy_$c=\"\$cy_$c $(bench_val cycles_per_s "$out")\""
 		eval "p50_$c=\"\$p50_$c $(bench_val cycle_ms_p50 "$out")\""
+		out=$("$BR" floor "$EVDIR" "$c" "$BENCH_MS") ||
+			bench_fail "bench_raw floor $c"
+		eval "fl_$c=\"\$fl_$c $(bench_val floor_cycles_per_s "$out")\""
+		eval "flc_$c=\"\$flc_$c $(bench_val floor_cpu_us_per_cycle "$out")\""
+		eval "fls_$c=\"\$fls_$c $(bench_val floor_server_cpu_us_per_cycle "$out")\""
 	done
+	cmax=$(echo "$CLIENTS" | tr ' ' '\n' | sort -n | tail -n 1)
+	out=$("$BR" floor "$NOSYNC" "$cmax" "$BENCH_MS") ||
+		bench_fail "bench_raw floor $cmax on tmpfs"
+	fln="$fln $(bench_val floor_cycles_per_s "$out")"
 	r=$((r + 1))
 done
 # shellcheck disable=SC2086
@@ -81,7 +107,12 @@ for c in $CLIENTS; do
 	eval "bench_fig records_per_sync_c$c records \$rps_$c"
 	eval "bench_fig daemon_cpu_us_per_cycle_c$c us \$dc_$c"
 	eval "bench_fig client_cpu_us_per_cycle_c$c us \$cc_$c"
+	eval "bench_fig cpu_us_per_cycle_c$c us \$tc_$c"
+	eval "bench_fig floor_cycles_per_s_c$c cycles/s \$fl_$c"
+	eval "bench_fig floor_cpu_us_per_cycle_c$c us \$flc_$c"
+	eval "bench_fig floor_server_cpu_us_per_cycle_c$c us \$fls_$c"
 done
+bench_fig floor_tmpfs_cycles_per_s_c"$cmax" cycles/s $fln
 }
 
 # approval -> waiting client released

@@ -4,7 +4,12 @@
 # bind-mounted /etc/pam.d: a stack with pam_approverd.so + pam_permit.so
 # vs the same stack with pam_permit.so only, batches alternating.
 # With valgrind installed, also the instruction counts (callgrind) of one
-# pamtester run per stack, not disturbed by other load.
+# pamtester run per stack, not disturbed by other load, and of two floor
+# stacks of the same shape that are never timed, with bench/null_pam.so
+# in the module's place: "bench-null" (no argument: the floor of any PAM
+# module, it returns PAM_IGNORE) and "bench-nssfloor" (argument nss: the
+# floor of a module that judges the login user by uid, one getpwnam_r of
+# PAM_USER).
 # A realistic figure besides: the real su (util-linux), `su -s /bin/true
 # alice` run by root, with Debian's /etc/pam.d/su as installed ("su-plain")
 # and the same file with `account required pam_approverd.so ...
@@ -52,11 +57,17 @@ printf 'auth required pam_permit.so\naccount required %s config=%s mode=login re
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-debug"
 printf 'auth required pam_permit.so\naccount required %s config=%s mode=login require=bench-uids:*\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client-uids.conf" >"$T/pam.d/bench-uids"
+# the floors (callgrind only): bench/null_pam.so in the module's place
+printf 'auth required pam_permit.so\naccount required %s\naccount required pam_permit.so\n' \
+	"$BENCH_BIN/null_pam.so" >"$T/pam.d/bench-null"
+printf 'auth required pam_permit.so\naccount required %s nss\naccount required pam_permit.so\n' \
+	"$BENCH_BIN/null_pam.so" >"$T/pam.d/bench-nssfloor"
 # the auth phase: the same module and arguments in the auth stack
 printf 'auth required %s config=%s mode=login require=bench-auth:*\nauth required pam_permit.so\naccount required pam_permit.so\n' \
 	"$APPROVERD_BUILD/pam_approverd.so" "$T/client.conf" >"$T/pam.d/bench-auth"
 chmod 0644 "$T/pam.d/bench-permit" "$T/pam.d/bench-approverd" "$T/pam.d/bench-debug" \
-	"$T/pam.d/bench-auth" "$T/pam.d/bench-uids"
+	"$T/pam.d/bench-auth" "$T/pam.d/bench-uids" "$T/pam.d/bench-null" \
+	"$T/pam.d/bench-nssfloor"
 # su: Debian's file as is, and with the module in its account stack
 SU_PAM=$T/pam.d/su
 [ -f "$SU_PAM" ] || bench_fail "no /etc/pam.d/su to start from"
@@ -89,6 +100,8 @@ fi
 syslog_wait 'bench-debug as alice: no AI subject' 5 ||
 	bench_fail "pam_approverd did not judge alice (debug line missing)"
 "$SP" -q -n 1 -- "$PT" bench-uids alice acct_mgmt >/dev/null || bench_fail "uids stack"
+"$SP" -q -n 1 -- "$PT" bench-null alice acct_mgmt >/dev/null || bench_fail "null stack"
+"$SP" -q -n 1 -- "$PT" bench-nssfloor alice acct_mgmt >/dev/null || bench_fail "nssfloor stack"
 if "$SP" -q -n 1 -- "$PT" bench-uids ai-deploy acct_mgmt >/dev/null 2>&1; then
 	bench_fail "pam_approverd (uids) did not refuse ai-deploy without a daemon"
 fi
@@ -172,6 +185,8 @@ if command -v valgrind >/dev/null 2>&1; then
 	pam_ir auth bench-auth authenticate
 	pam_ir authpermit bench-permit authenticate
 	pam_ir uids bench-uids acct_mgmt
+	pam_ir null bench-null acct_mgmt
+	pam_ir nssfloor bench-nssfloor acct_mgmt
 	# shellcheck disable=SC2154,SC2086 # set through eval above; one value
 	{
 	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
@@ -183,6 +198,17 @@ if command -v valgrind >/dev/null 2>&1; then
 	[ -n "$ir_permit" ] && [ -n "$ir_uids" ] &&
 		awk -v a="$ir_uids" -v b="$ir_permit" 'BEGIN {
 			printf "# instructions: uids/permit %.3f ([subjects] uids alone)\n", a / b }'
+	bench_fig pam_acct_human_null_ir instr $ir_null
+	[ -n "$ir_permit" ] && [ -n "$ir_null" ] &&
+		awk -v a="$ir_null" -v b="$ir_permit" 'BEGIN {
+			printf "# instructions: null/permit %.3f (the floor of any module)\n", a / b }'
+	bench_fig pam_acct_human_nssfloor_ir instr $ir_nssfloor
+	[ -n "$ir_permit" ] && [ -n "$ir_nssfloor" ] &&
+		awk -v a="$ir_nssfloor" -v b="$ir_permit" 'BEGIN {
+			printf "# instructions: nssfloor/permit %.3f (+ one getpwnam_r)\n", a / b }'
+	[ -n "$ir_nssfloor" ] && [ -n "$ir_uids" ] &&
+		awk -v a="$ir_uids" -v b="$ir_nssfloor" 'BEGIN {
+			printf "# instructions: uids/nssfloor %.3f (what approverd adds above that floor)\n", a / b }'
 	bench_fig pam_auth_human_permit_only_ir instr $ir_authpermit
 	bench_fig pam_auth_human_approverd_ir instr $ir_auth
 	[ -n "$ir_authpermit" ] && [ -n "$ir_auth" ] &&

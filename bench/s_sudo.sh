@@ -13,6 +13,13 @@
 #            of it (plugin/null)
 #   uids     the plugin of `plugin`, with [subjects] uids = 2001-2099
 #            instead of users/groups: no name-service look-up for a human
+#   nssfloor nssfloor_plugin.so (null_plugin.c built with its look-ups)
+#            with users=ai-deploy groups=ai-agents: the null plugin plus the name-service look-ups the front makes
+#            for a human with those [subjects] (getgrnam_r ai-agents,
+#            getgrouplist of the user, getpwnam_r ai-deploy): the floor of
+#            any plugin that judges users/groups (nssfloor/none), and what
+#            approverd adds above it (plugin/nssfloor); instruction counts
+#            only, not in the timed rounds
 # Human: dave (NOPASSWD). AI: ai-deploy running `sudo -n true ARG` covered
 # by an approved, unconsumed request (made untimed before the round's timed
 # runs: one refused sudo run creates the pending request, approverctl
@@ -32,6 +39,7 @@ SP=$BENCH_BIN/bench_spawn
 SUDO=$(command -v sudo)
 SO=$APPROVERD_BUILD/sudo_approverd.so
 NULL_SO=$BENCH_BIN/null_plugin.so
+NSSFLOOR_SO=$BENCH_BIN/nssfloor_plugin.so
 
 ns_users >/dev/null 2>&1 || { bench_fail "ns_users"; bench_done; }
 ns_devlog || { bench_fail "ns_devlog"; bench_done; }
@@ -72,6 +80,8 @@ printf '%s\nPlugin audit_json audit_json.so logfile=%s/sudo_audit.json\nSet disa
 	"$BASE" "$T/json" >"$T/conf.json"
 printf '%s\nPlugin null_approval %s\nSet disable_coredump true\n' \
 	"$BASE" "$NULL_SO" >"$T/conf.null"
+printf '%s\nPlugin null_approval %s users=ai-deploy groups=ai-agents\nSet disable_coredump true\n' \
+	"$BASE" "$NSSFLOOR_SO" >"$T/conf.nssfloor"
 # the same clients, AI subjects named by uid range (ns_users: 2001, 2002)
 ns_file "$T/client-uids.conf" 0644 "[subjects]
 uids = 2001-2099
@@ -84,7 +94,7 @@ printf '%s\nPlugin approverd_approval %s config=%s\nPlugin approverd_audit %s\nS
 use() { cat "$T/conf.$1" >"$T/etc/sudo.conf"; }
 
 # sanity: each variant really works, and the plugin really holds ai-deploy
-for v in none plugin json null uids; do
+for v in none plugin json null uids nssfloor; do
 	use "$v"
 	"$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null ||
 		bench_fail "human sudo with variant $v"
@@ -94,6 +104,11 @@ for v in plugin uids; do
 	out=$("$SP" -a -u ai-deploy -n 1 -- "$SUDO" -n true "held-$v" 2>&1)
 	case $out in *R-*) ;; *) bench_fail "$v did not hold ai-deploy: $out" ;; esac
 done
+# nssfloor judges: it refuses ai-deploy (NOPASSWD in sudoers), so its
+# options reached it
+use nssfloor
+"$SP" -q -u ai-deploy -n 1 -- "$SUDO" -n true >/dev/null 2>&1 &&
+	bench_fail "nssfloor let ai-deploy run"
 use json
 "$SP" -q -u dave -n 1 -- "$SUDO" -n true >/dev/null
 [ -s "$T/json/sudo_audit.json" ] || bench_fail "audit_json wrote nothing"
@@ -197,7 +212,7 @@ bench_fig sudo_ai_grant_plugin_cpu_us us $cag
 # Instruction counts: deterministic to ~0.1%, unlike wall and CPU time here.
 if command -v valgrind >/dev/null 2>&1; then
 	cp "$SUDO" "$T/sudo.copy" && chmod 0755 "$T/sudo.copy"
-	for v in none plugin json null uids; do
+	for v in none plugin json null uids nssfloor; do
 		use "$v"
 		valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 			"$T/sudo.copy" -n true >/dev/null 2>"$T/vg.$v" ||
@@ -211,6 +226,7 @@ if command -v valgrind >/dev/null 2>&1; then
 	bench_fig sudo_human_auditjson_ir instr $ir_json
 	bench_fig sudo_human_nullplugin_ir instr $ir_null
 	bench_fig sudo_human_uids_ir instr $ir_uids
+	bench_fig sudo_human_nssfloor_ir instr $ir_nssfloor
 	[ -n "$ir_none" ] && [ -n "$ir_uids" ] &&
 		awk -v a="$ir_uids" -v b="$ir_none" 'BEGIN {
 			printf "# instructions: uids/none %.4f ([subjects] uids alone)\n", a / b }'
@@ -222,6 +238,10 @@ if command -v valgrind >/dev/null 2>&1; then
 		awk -v a="$ir_plugin" -v b="$ir_none" -v z="$ir_null" 'BEGIN {
 			printf "# instructions: plugin/null %.3f, null/none %.3f (+%d for any approval plugin, +%d for approverd on top)\n",
 				a / z, z / b, z - b, a - z }'
+	[ -n "$ir_none" ] && [ -n "$ir_plugin" ] && [ -n "$ir_nssfloor" ] &&
+		awk -v a="$ir_plugin" -v b="$ir_none" -v f="$ir_nssfloor" 'BEGIN {
+			printf "# instructions: plugin/nssfloor %.3f, nssfloor/none %.4f (+%d for any plugin judging users/groups, +%d for approverd above that floor)\n",
+				a / f, f / b, f - b, a - f }'
 	}
 else
 	echo "# valgrind not installed: no instruction counts"
