@@ -43,7 +43,7 @@ CLIENTS=${BENCH_CLIENTS:-"1 4 16 64"}
 fs=; fsms=; ed=; ap=; fln=
 # a tmpfs for the floor without a disk (private to the namespace)
 NOSYNC=$T/floor-tmpfs
-mkdir -p "$NOSYNC" && mount -t tmpfs -o size=64m,mode=0700 tmpfs "$NOSYNC" ||
+{ mkdir -p "$NOSYNC" && mount -t tmpfs -o size=64m,mode=0700 tmpfs "$NOSYNC"; } ||
 	bench_fail "tmpfs for the floor"
 for c in $CLIENTS; do
 	eval "cy_$c="; eval "p50_$c="; eval "rps_$c="; eval "dc_$c="; eval "cc_$c="
