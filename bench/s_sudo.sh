@@ -26,7 +26,9 @@
 # approve signs it with alice's key), against the very same command with no
 # plugin, the two variants alternating run by run; and, in the same
 # alternation, `sudo -n true grant-...` covered by a standing grant (made
-# once, untimed: approverctl grant ... -k alice's key), one use per run.
+# once, untimed: approverctl grant ... -k alice's key), one use per run,
+# in more runs a round (KG) than the approved ones (KA, each needing an
+# approval).
 # With valgrind installed, also the instruction counts (callgrind, not
 # disturbed by other load) of one `sudo -n true` per variant, run as root
 # by a non-setuid copy of sudo: root is no AI subject, so the plugin takes
@@ -120,6 +122,7 @@ case $out in *active*) ;; *) bench_fail "grant not active: $out" ;; esac
 
 K=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 30)
 KA=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 3 || echo 8)
+KG=$([ "${BENCH_QUICK:-0}" = 1 ] && echo 10 || echo 24) # >= KA
 hn=; hp=; hj=; hz=; hr=; an=; aa=; ag=; cn=; cp=; cj=; cz=; cr=; can=; caa=; cag=
 med() { bench_val spawn_us_median "$1"; }
 letter() { case $1 in none) echo n ;; plugin) echo p ;; json) echo j ;; null) echo z ;; uids) echo r ;; esac; }
@@ -156,19 +159,23 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 			{ bench_fail "approve '$id': $msg"; break; }
 		i=$((i + 1))
 	done
-	# ... and a command the standing grant covers (one use per run)
+	# ... and a command the standing grant covers (one use per run; KG
+	# of them, more than KA: a grant needs no approval per run, and the
+	# round's median of 8 runs moved by more than the ratio's margin)
 	wn=; wp=; wg=; un=; up=; ug=; i=0
-	while [ "$i" -lt "$KA" ]; do
+	while [ "$i" -lt "$KG" ]; do
 		use none # its output goes to the same pipe as the plugin runs
 		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1) ||
 			{ bench_fail "AI none: $out"; break; }
 		wn="$wn $(med "$out")"
 		un="$un $(cpu "$out")"
 		use plugin
-		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1) ||
-			{ bench_fail "approved AI run ai-$r-$i: $out"; break; }
-		wp="$wp $(med "$out")"
-		up="$up $(cpu "$out")"
+		if [ "$i" -lt "$KA" ]; then
+			out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "ai-$r-$i" 2>&1) ||
+				{ bench_fail "approved AI run ai-$r-$i: $out"; break; }
+			wp="$wp $(med "$out")"
+			up="$up $(cpu "$out")"
+		fi
 		out=$("$SP" -u ai-deploy -n 1 -- "$SUDO" -n true "grant-$r-$i" 2>&1) ||
 			{ bench_fail "granted AI run grant-$r-$i: $out"; break; }
 		wg="$wg $(med "$out")"
@@ -188,8 +195,9 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 done
 echo "# human: $K runs per variant per round, variants alternating run by run"
 echo "# (value = median of the round's runs)"
-echo "# AI: $KA commands per round, each run without then with the plugin (which"
-echo "# consumes its approval); value = median of the round's runs"
+echo "# AI: $KG runs per round without the plugin, each followed by one with the"
+echo "# plugin covered by the standing grant, and for the first $KA of them also by"
+echo "# an approved request (which it consumes); value = median of the round's runs"
 # shellcheck disable=SC2086
 {
 bench_fig sudo_human_none_us us $hn
