@@ -37,6 +37,7 @@
 #include "error.h"
 #include "evidence.h"
 #include "keys.h"
+#include "proto.h"
 
 #define H "bench_raw"
 
@@ -206,9 +207,9 @@ enum { FL_CREATE = 'C', FL_SHOW_OP = 'S', FL_SUBMIT = 'A', FL_CONSUME = 'U' };
 struct fl_conn {
 	int fd;
 	size_t have;
-	uint8_t in[FL_MAXFRAME + 4];
+	uint8_t in[AD_FRAME_HDR + FL_MAXFRAME];
 	uint8_t req[FL_REQ];   /* the stored request, for show */
-	uint8_t out[FL_SHOW + 8];
+	uint8_t out[AD_FRAME_HDR + FL_SHOW];
 	size_t outlen;
 	int held; /* out waits for the next fdatasync */
 };
@@ -283,17 +284,24 @@ static void fl_write_all(int fd, const void *buf, size_t len)
 	}
 }
 
+/* approverd's frame header (proto.h): 4-byte big-endian length. */
+static void fl_hdr(uint8_t *p, size_t len)
+{
+	p[0] = (uint8_t)(len >> 24);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+}
+
 /* A reply of len bytes: body (blen <= len) first, then filler. */
 static void fl_reply(struct fl_conn *c, size_t len, const uint8_t *body,
                      size_t blen, int held)
 {
-	uint32_t l = (uint32_t)len;
-
-	memcpy(c->out, &l, 4);
+	fl_hdr(c->out, len);
 	if (blen > 0)
-		memcpy(c->out + 4, body, blen);
-	memset(c->out + 4 + blen, 'r', len - blen);
-	c->outlen = len + 4;
+		memcpy(c->out + AD_FRAME_HDR, body, blen);
+	memset(c->out + AD_FRAME_HDR + blen, 'r', len - blen);
+	c->outlen = AD_FRAME_HDR + len;
 	c->held = held;
 	if (!held)
 		fl_write_all(c->fd, c->out, c->outlen);
@@ -343,15 +351,14 @@ static int fl_read(struct fl_server *s, struct fl_conn *c)
 	for (;;) {
 		uint32_t l;
 
-		if (c->have - off < 4)
+		if (c->have - off < AD_FRAME_HDR)
 			break;
-		memcpy(&l, c->in + off, 4);
-		if (l > FL_MAXFRAME)
-			bench_die(H, "floor: frame too long");
-		if (c->have - off - 4 < l)
+		if (ad_frame_len(&l, c->in + off, FL_MAXFRAME) != 0)
+			bench_die(H, "floor: bad frame header");
+		if (c->have - off - AD_FRAME_HDR < l)
 			break;
-		fl_frame(s, c, c->in + off + 4, l);
-		off += 4 + l;
+		fl_frame(s, c, c->in + off + AD_FRAME_HDR, l);
+		off += AD_FRAME_HDR + l;
 	}
 	memmove(c->in, c->in + off, c->have - off);
 	c->have -= off;
@@ -421,7 +428,7 @@ struct fl_client {
 static void fl_recv(int fd, uint8_t *buf, size_t cap)
 {
 	uint32_t l;
-	size_t have = 0, want = 4;
+	size_t have = 0, want = AD_FRAME_HDR;
 
 	while (have < want) {
 		ssize_t r = read(fd, buf + have, want - have);
@@ -431,11 +438,10 @@ static void fl_recv(int fd, uint8_t *buf, size_t cap)
 			bench_die(H, "floor: client read: %s",
 			          r ? strerror(errno) : "closed");
 		have += (size_t)r;
-		if (have == 4 && want == 4) {
-			memcpy(&l, buf, 4);
-			if (l + 4 > cap)
-				bench_die(H, "floor: reply too long");
-			want = 4 + l;
+		if (have == AD_FRAME_HDR && want == AD_FRAME_HDR) {
+			if (ad_frame_len(&l, buf, cap - AD_FRAME_HDR) != 0)
+				bench_die(H, "floor: bad reply header");
+			want = AD_FRAME_HDR + l;
 		}
 	}
 }
@@ -443,13 +449,12 @@ static void fl_recv(int fd, uint8_t *buf, size_t cap)
 static void fl_call(int fd, uint8_t op, const uint8_t *body, size_t len,
                     uint8_t *reply, size_t cap)
 {
-	uint8_t m[FL_MAXFRAME + 4];
-	uint32_t l = (uint32_t)(len + 1);
+	uint8_t m[AD_FRAME_HDR + FL_MAXFRAME];
 
-	memcpy(m, &l, 4);
-	m[4] = op;
-	memcpy(m + 5, body, len);
-	fl_write_all(fd, m, len + 5);
+	fl_hdr(m, len + 1);
+	m[AD_FRAME_HDR] = op;
+	memcpy(m + AD_FRAME_HDR + 1, body, len);
+	fl_write_all(fd, m, AD_FRAME_HDR + 1 + len);
 	fl_recv(fd, reply, cap);
 }
 
@@ -458,7 +463,7 @@ static void *fl_client_main(void *arg)
 	struct fl_client *w = arg;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint8_t req[FL_REQ - 1], stmt[crypto_sign_BYTES + FL_STMT],
-	    reply[FL_SHOW + 8];
+	    reply[AD_FRAME_HDR + FL_SHOW];
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", w->sock);
@@ -469,7 +474,7 @@ static void *fl_client_main(void *arg)
 		fl_call(fd, FL_CREATE, req, sizeof(req), reply, sizeof(reply));
 		fl_call(fd, FL_SHOW_OP, req, 24, reply, sizeof(reply));
 		/* the statement names what show returned */
-		memcpy(stmt + crypto_sign_BYTES, reply + 4, FL_STMT);
+		memcpy(stmt + crypto_sign_BYTES, reply + AD_FRAME_HDR, FL_STMT);
 		crypto_sign_detached(stmt, NULL, stmt + crypto_sign_BYTES,
 		                     FL_STMT, w->sk);
 		fl_call(fd, FL_SUBMIT, stmt, sizeof(stmt), reply, sizeof(reply));

@@ -54,6 +54,8 @@ HZ=$(getconf CLK_TCK)
 dcpu() { awk '{ print $14 + $15 }' "/proc/$DL_PID/stat"; }
 # a field of the daemon's health reply
 hnum() { adc health 2>/dev/null | grep -o "\"$1\": *[0-9]*" | grep -o '[0-9]*$'; }
+# the most clients: the tmpfs floor's one run a round
+cmax=$(echo "$CLIENTS" | tr ' ' '\n' | sort -n | tail -n 1)
 r=0
 while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 	out=$("$BR" fsync "$EVDIR" "$BENCH_MS") || bench_fail "bench_raw fsync"
@@ -72,13 +74,14 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		t1=$(dcpu)
 		s1=$(hnum evidence_syncs); n1=$(hnum evidence_records)
 		cyc=$(bench_val cycles "$out")
-		eval "dc_$c=\"\$dc_$c $(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
-			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')\""
-		eval "cc_$c=\"\$cc_$c $(bench_val client_cpu_us_per_cycle "$out")\""
+		dcy=$(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
+			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+		ccy=$(bench_val client_cpu_us_per_cycle "$out")
+		eval "dc_$c=\"\$dc_$c $dcy\""
+		eval "cc_$c=\"\$cc_$c $ccy\""
 		# daemon + clients: the figure the floor's whole process compares to
-		eval "tc_$c=\"\$tc_$c $(awk -v t=$((t1 - t0)) -v n="${cyc:-0}" -v hz="$HZ" \
-			-v cc="$(bench_val client_cpu_us_per_cycle "$out")" \
-			'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n + cc : 0) }')\""
+		eval "tc_$c=\"\$tc_$c $(awk -v d="$dcy" -v cc="${ccy:-0}" \
+			'BEGIN { printf "%.1f", d + cc }')\""
 		eval "rps_$c=\"\$rps_$c $(awk -v s=$((${s1:-0} - ${s0:-0})) \
 			-v n=$((${n1:-0} - ${n0:-0})) 'BEGIN { printf "%.1f", s ? n / s : 0 }')\""
 		eval "cy_$c=\"\$cy_$c $(bench_val cycles_per_s "$out")\""
@@ -89,7 +92,6 @@ while [ "$r" -lt "$BENCH_ROUNDS" ]; do
 		eval "flc_$c=\"\$flc_$c $(bench_val floor_cpu_us_per_cycle "$out")\""
 		eval "fls_$c=\"\$fls_$c $(bench_val floor_server_cpu_us_per_cycle "$out")\""
 	done
-	cmax=$(echo "$CLIENTS" | tr ' ' '\n' | sort -n | tail -n 1)
 	out=$("$BR" floor "$NOSYNC" "$cmax" "$BENCH_MS") ||
 		bench_fail "bench_raw floor $cmax on tmpfs"
 	fln="$fln $(bench_val floor_cycles_per_s "$out")"

@@ -180,6 +180,11 @@ if command -v valgrind >/dev/null 2>&1; then
 			bench_fail "callgrind pamtester $2 $3"
 		eval "ir_$1=\$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \"\$T/vg.\$1\")"
 	}
+	ir_ratio() { # LABEL NUMERATOR DENOMINATOR [NOTE]: one "# instructions:" line
+		[ -n "$2" ] && [ -n "$3" ] &&
+			awk -v l="$1" -v a="$2" -v b="$3" -v n="${4:-}" 'BEGIN {
+				printf "# instructions: %s %.3f%s\n", l, a / b, (n != "" ? " " n : "") }'
+	}
 	pam_ir permit bench-permit acct_mgmt
 	pam_ir approverd bench-approverd acct_mgmt
 	pam_ir auth bench-auth authenticate
@@ -191,29 +196,18 @@ if command -v valgrind >/dev/null 2>&1; then
 	{
 	bench_fig pam_acct_human_permit_only_ir instr $ir_permit
 	bench_fig pam_acct_human_approverd_ir instr $ir_approverd
-	[ -n "$ir_permit" ] && [ -n "$ir_approverd" ] &&
-		awk -v a="$ir_approverd" -v b="$ir_permit" 'BEGIN {
-			printf "# instructions: approverd/permit %.3f\n", a / b }'
+	ir_ratio approverd/permit "$ir_approverd" "$ir_permit"
 	bench_fig pam_acct_human_uids_ir instr $ir_uids
-	[ -n "$ir_permit" ] && [ -n "$ir_uids" ] &&
-		awk -v a="$ir_uids" -v b="$ir_permit" 'BEGIN {
-			printf "# instructions: uids/permit %.3f ([subjects] uids alone)\n", a / b }'
+	ir_ratio uids/permit "$ir_uids" "$ir_permit" "([subjects] uids alone)"
 	bench_fig pam_acct_human_null_ir instr $ir_null
-	[ -n "$ir_permit" ] && [ -n "$ir_null" ] &&
-		awk -v a="$ir_null" -v b="$ir_permit" 'BEGIN {
-			printf "# instructions: null/permit %.3f (the floor of any module)\n", a / b }'
+	ir_ratio null/permit "$ir_null" "$ir_permit" "(the floor of any module)"
 	bench_fig pam_acct_human_nssfloor_ir instr $ir_nssfloor
-	[ -n "$ir_permit" ] && [ -n "$ir_nssfloor" ] &&
-		awk -v a="$ir_nssfloor" -v b="$ir_permit" 'BEGIN {
-			printf "# instructions: nssfloor/permit %.3f (+ one getpwnam_r)\n", a / b }'
-	[ -n "$ir_nssfloor" ] && [ -n "$ir_uids" ] &&
-		awk -v a="$ir_uids" -v b="$ir_nssfloor" 'BEGIN {
-			printf "# instructions: uids/nssfloor %.3f (what approverd adds above that floor)\n", a / b }'
+	ir_ratio nssfloor/permit "$ir_nssfloor" "$ir_permit" "(+ one getpwnam_r)"
+	ir_ratio uids/nssfloor "$ir_uids" "$ir_nssfloor" \
+		"(what approverd adds above that floor)"
 	bench_fig pam_auth_human_permit_only_ir instr $ir_authpermit
 	bench_fig pam_auth_human_approverd_ir instr $ir_auth
-	[ -n "$ir_authpermit" ] && [ -n "$ir_auth" ] &&
-		awk -v a="$ir_auth" -v b="$ir_authpermit" 'BEGIN {
-			printf "# instructions: auth approverd/permit %.3f\n", a / b }'
+	ir_ratio "auth approverd/permit" "$ir_auth" "$ir_authpermit"
 	}
 	# valgrind cannot run a setuid file: a plain copy of su, run as root.
 	# Should su fork before its exec, every traced process's count is
